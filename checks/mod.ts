@@ -1,0 +1,20 @@
+/**
+ * The registry of check modules: one line per module. Adding a module is one
+ * folder under checks/ and one line here.
+ *
+ * @module
+ */
+
+import type { CheckModule } from "../src/check.ts";
+import { tcp } from "./tcp/mod.ts";
+
+/** Every module the agent knows, by the name used in `ENABLED_MODULES`. */
+export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
+  string,
+  CheckModule<unknown>
+>([
+  ["tcp", tcp],
+]);
+
+/** Module names the contract reserves that this version does not have yet. */
+export const PLANNED_MODULES: readonly string[] = ["ssh", "postgres", "mysql", "nginx", "systemd"];

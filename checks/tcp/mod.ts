@@ -1,0 +1,76 @@
+/**
+ * TCP port check: can a connection to `host:port` be opened right now?
+ * One instance (and one event) per target in `TCP_CHECKS`.
+ *
+ * @module
+ */
+
+import type { CheckModule, CheckResult, InstanceSpec, RunContext } from "../../src/check.ts";
+import { failure } from "../../src/check.ts";
+import { hostPort, list, parseHostPort } from "../../src/config_values.ts";
+import { classifyNetworkError } from "../../src/net_errors.ts";
+
+/** One TCP target. */
+export interface TcpConfig {
+  host: string;
+  port: number;
+  /** `host:port` as written in events (`[::1]:80` for IPv6). */
+  target: string;
+}
+
+function parse(env: (name: string) => string | undefined): InstanceSpec<TcpConfig>[] {
+  const items = list(env, "TCP_CHECKS");
+  if (items.length === 0) {
+    return [{
+      name: "TCP_CHECKS",
+      targets: ["TCP_CHECKS"],
+      configError: "TCP_CHECKS is empty: list host:port targets",
+    }];
+  }
+  return items.map((item): InstanceSpec<TcpConfig> => {
+    try {
+      const { host, port } = parseHostPort(item);
+      const target = hostPort(host, port);
+      return { name: target, targets: [target], config: { host, port, target } };
+    } catch (error) {
+      return {
+        name: item,
+        targets: [item],
+        configError: `TCP_CHECKS: ${(error as Error).message}`,
+      };
+    }
+  });
+}
+
+async function run(config: TcpConfig, { signal }: RunContext): Promise<CheckResult> {
+  const started = performance.now();
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname: config.host, port: config.port, signal });
+  } catch (error) {
+    const kind = classifyNetworkError(error, signal);
+    return failure(config.target, kind.reason, `${config.target}: ${kind.message}`);
+  }
+  const connectMs = performance.now() - started;
+  const remote = conn.remoteAddr;
+  conn.close();
+  return {
+    target: config.target,
+    status: "ok",
+    details: {
+      address: remote.hostname,
+      port: remote.port,
+      connect_ms: Math.round(connectMs * 100) / 100,
+    },
+  };
+}
+
+/** The `tcp` module. */
+export const tcp: CheckModule<TcpConfig> = {
+  name: "tcp",
+  env: ["TCP_CHECKS"],
+  secretEnv: [],
+  parse,
+  needs: (config) => ({ net: [config.target] }),
+  run,
+};

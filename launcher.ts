@@ -1,0 +1,104 @@
+/**
+ * The launcher behind `deno task start|check|dev|permissions|compile`. It reads
+ * the configuration, computes the least-privilege flags for the enabled
+ * modules, and starts `deno run <flags> main.ts` — so the agent process's
+ * command line shows exactly what it may do. The launcher itself has no
+ * network access; it may read files and env (to find the configuration) and
+ * run `deno`.
+ *
+ * @module
+ */
+
+import { formatProblems } from "./src/config.ts";
+import { loadAgentConfig } from "./src/load.ts";
+import { computePermissions, permissionFlags, type RunMode } from "./src/permissions.ts";
+
+const ROOT = new URL(".", import.meta.url).pathname;
+const MAIN = ROOT + "main.ts";
+
+/** The flags for a mode, or a config report and exit code 2. */
+function flagsFor(mode: RunMode): string[] {
+  const loaded = loadAgentConfig(() => "launcher");
+  if (!loaded.ok) {
+    console.error(formatProblems(loaded.problems));
+    Deno.exit(2);
+  }
+  return permissionFlags(computePermissions(loaded.config, loaded.envFiles, mode));
+}
+
+/** Runs a child with inherited stdio, forwarding SIGINT/SIGTERM; returns its exit code. */
+async function runChild(args: string[]): Promise<number> {
+  const child = new Deno.Command("deno", {
+    args,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+  };
+  const handlers: Array<[Deno.Signal, () => void]> = [["SIGINT", forward("SIGINT")], [
+    "SIGTERM",
+    forward("SIGTERM"),
+  ]];
+  handlers.forEach(([s, f]) => Deno.addSignalListener(s, f));
+  const status = await child.status;
+  handlers.forEach(([s, f]) => Deno.removeSignalListener(s, f));
+  return status.signal ? 128 + (status.signal === "SIGTERM" ? 15 : 2) : status.code;
+}
+
+async function launch(command: string, rest: string[]): Promise<number> {
+  switch (command) {
+    case "permissions":
+      console.log(flagsFor(rest.includes("--check") ? "check" : "agent").join(" "));
+      return 0;
+    case "start":
+      return await runChild(["run", "--no-prompt", ...flagsFor("agent"), MAIN, "start", ...rest]);
+    case "check":
+      return await runChild(["run", "--no-prompt", ...flagsFor("check"), MAIN, "check", ...rest]);
+    case "dev": {
+      // The mock starts through its own task, so its flags live in one place (deno.json).
+      const mock = new Deno.Command("deno", {
+        args: ["task", "--cwd", ROOT, "mock"],
+        stdin: "null",
+      }).spawn();
+      try {
+        return await runChild([
+          "run",
+          "--no-prompt",
+          "--watch",
+          ...flagsFor("agent"),
+          MAIN,
+          "start",
+          ...rest,
+        ]);
+      } finally {
+        try {
+          mock.kill("SIGTERM");
+        } catch { /* already gone */ }
+        await mock.status;
+      }
+    }
+    case "compile":
+      return await runChild([
+        "compile",
+        "--no-prompt",
+        ...flagsFor("agent"),
+        "--output",
+        ROOT + "dist/kozak-agent",
+        MAIN,
+        ...rest,
+      ]);
+    default:
+      console.error(
+        `usage: launcher.ts start|check|dev|permissions|compile (got ${JSON.stringify(command)})`,
+      );
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await launch(Deno.args[0] ?? "start", Deno.args.slice(1)));
+}

@@ -1,0 +1,181 @@
+/**
+ * Wire types of the event protocol and the one place events are built.
+ * Shared by the agent and the mock monitoring server; see PROTOCOL.md and
+ * schema/event.schema.json.
+ *
+ * @module
+ */
+
+import type { Details, Reason, Status } from "./check.ts";
+
+/** Protocol version carried in every event's `v`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Fields every event has. */
+export interface BaseEvent {
+  v: 1;
+  type: string;
+  id: string;
+  seq: number;
+  agent: string;
+  timestamp: string;
+}
+
+/** The result of one check against one target. */
+export interface CheckEvent extends BaseEvent {
+  type: "check";
+  module: string;
+  target: string;
+  status: Status;
+  reason?: Reason;
+  message?: string;
+  duration_ms: number;
+  details: Details;
+}
+
+/** Proof of life, sent every `HEARTBEAT_INTERVAL_SECONDS`. */
+export interface HeartbeatEvent extends BaseEvent {
+  type: "heartbeat";
+  uptime_s: number;
+  queue: { size: number; dropped: number };
+  version: string;
+  /** Extension: runs skipped because the previous run of that check was still going. */
+  skipped_runs: number;
+}
+
+export type AgentEvent = CheckEvent | HeartbeatEvent;
+
+/** What a check run produced, before it becomes an event. */
+export interface CheckOutcome {
+  module: string;
+  target: string;
+  status: Status;
+  reason?: Reason;
+  message?: string;
+  duration_ms: number;
+  details?: Details;
+}
+
+/**
+ * Messages the monitoring server may send to the agent (extension). A server
+ * that sends none of them still works: events then leave the queue once written.
+ */
+export type ServerMessage =
+  /** Sent right after the upgrade; `acks: true` promises {@link AckMessage}s. */
+  | { type: "hello"; v: 1; acks: boolean }
+  /** Every event with `seq` ≤ this value was received and may be forgotten. */
+  | { type: "ack"; seq: number };
+
+/** Options for {@link EventFactory}. */
+export interface EventFactoryOptions {
+  agent: string;
+  /** Wall clock in ms since the epoch; default `Date.now`. */
+  now?: () => number;
+  /** Unique id source; default `crypto.randomUUID`. */
+  newId?: () => string;
+}
+
+/**
+ * Builds events: assigns `id`, the running `seq` (1 for the first event) and
+ * the timestamp. One factory per running agent.
+ *
+ * @example
+ * ```ts
+ * import { EventFactory } from "./protocol.ts";
+ * const events = new EventFactory({ agent: "web-1" });
+ * const e = events.check({ module: "tcp", target: "127.0.0.1:22", status: "ok", duration_ms: 1 });
+ * console.assert(e.seq === 1 && e.type === "check");
+ * ```
+ */
+export class EventFactory {
+  #seq = 0;
+  readonly #agent: string;
+  readonly #now: () => number;
+  readonly #newId: () => string;
+
+  constructor(options: EventFactoryOptions) {
+    this.#agent = options.agent;
+    this.#now = options.now ?? Date.now;
+    this.#newId = options.newId ?? (() => crypto.randomUUID());
+  }
+
+  /** The seq of the last event built, 0 before the first. */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  #base<T extends string>(type: T): BaseEvent & { type: T } {
+    this.#seq += 1;
+    return {
+      v: PROTOCOL_VERSION,
+      type,
+      id: this.#newId(),
+      seq: this.#seq,
+      agent: this.#agent,
+      timestamp: new Date(this.#now()).toISOString(),
+    };
+  }
+
+  /** A `check` event; a not-ok outcome without a message gets a generic one. */
+  check(outcome: CheckOutcome): CheckEvent {
+    const event: CheckEvent = {
+      ...this.#base("check"),
+      module: outcome.module,
+      target: outcome.target,
+      status: outcome.status,
+      // NaN/Infinity would serialize as null and break the schema: report 0 instead.
+      duration_ms: Number.isFinite(outcome.duration_ms)
+        ? Math.max(0, Math.round(outcome.duration_ms * 10) / 10)
+        : 0,
+      details: outcome.details ?? {},
+    };
+    // An empty message is as good as none (the schema requires a non-empty one).
+    const message = outcome.message?.trim() ? outcome.message : undefined;
+    if (outcome.status !== "ok") {
+      event.reason = outcome.reason ?? "internal";
+      event.message = message ?? `${outcome.module} check is ${outcome.status}`;
+    } else if (message !== undefined) {
+      event.message = message;
+    }
+    return event;
+  }
+
+  /** A `heartbeat` event. */
+  heartbeat(
+    fields: {
+      uptime_s: number;
+      queue: { size: number; dropped: number };
+      version: string;
+      skipped_runs: number;
+    },
+  ): HeartbeatEvent {
+    // Pick the fields: a wider object passed in must not add or override fields.
+    const { uptime_s, queue, version, skipped_runs } = fields;
+    return {
+      ...this.#base("heartbeat"),
+      uptime_s,
+      queue: { size: queue.size, dropped: queue.dropped },
+      version,
+      skipped_runs,
+    };
+  }
+}
+
+/** Parses a message from the server; anything unknown gives `undefined`. */
+export function parseServerMessage(text: string): ServerMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const m = value as Record<string, unknown>;
+  if (m.type === "hello" && typeof m.acks === "boolean") {
+    return { type: "hello", v: 1, acks: m.acks };
+  }
+  if (m.type === "ack" && Number.isSafeInteger(m.seq) && (m.seq as number) >= 0) {
+    return { type: "ack", seq: m.seq as number };
+  }
+  return undefined;
+}

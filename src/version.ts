@@ -1,0 +1,2 @@
+/** The agent's version, sent in every heartbeat. */
+export const VERSION = "0.1.0";
