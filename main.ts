@@ -168,7 +168,11 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   if (!flushed) log.warn(`${queue.size} event(s) not delivered before exit`);
   await transport.close();
   signals.forEach(([s, f]) => Deno.removeSignalListener(s, f));
-  log.info("stopped", { delivered_all: flushed, dropped_total: queue.dropped });
+  log.info("stopped", {
+    delivered_all: flushed,
+    created: factory.lastSeq,
+    dropped_total: queue.dropped,
+  });
   return 0;
 }
 

@@ -172,7 +172,9 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
     problems.push({ variable: "AGENT_ID", message: "must be at most 256 printable characters" });
   }
 
-  const enabledModules = list(env, "ENABLED_MODULES").map((name) => name.toLowerCase());
+  const enabledModules = [
+    ...new Set(list(env, "ENABLED_MODULES").map((name) => name.toLowerCase())),
+  ];
   for (const name of enabledModules) {
     if (options.modules.has(name)) continue;
     const known = [...options.modules.keys()].join(", ");

@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import { formatEventLine, type MockMonitoring, startMockMonitoring } from "./mock_monitoring.ts";
+import { EventFactory, type ServerMessage } from "./src/protocol.ts";
+
+const NOW = Date.UTC(2026, 10, 27, 6, 28, 4, 123);
+
+/** A test client: collects server messages, waits for the next one, closes cleanly. */
+class Client {
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<CloseEvent>;
+  #inbox: ServerMessage[] = [];
+  #waiters: ((m: ServerMessage) => void)[] = [];
+
+  constructor(url: string, token?: string) {
+    this.ws = token === undefined
+      ? new WebSocket(url)
+      : new WebSocket(url, { headers: { Authorization: `Bearer ${token}` } });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.addEventListener("open", () => resolve());
+      this.ws.addEventListener("close", () => reject(new Error("closed before open")));
+    });
+    this.opened.catch(() => {}); // observed by the tests that expect a refusal
+    this.closed = new Promise((resolve) => this.ws.addEventListener("close", resolve));
+    this.ws.addEventListener("error", () => {}); // a refusal is followed by close
+    this.ws.addEventListener("message", (e) => {
+      const message = JSON.parse(e.data) as ServerMessage;
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(message);
+      else this.#inbox.push(message);
+    });
+  }
+
+  /** The next message from the server; fails after `ms`. */
+  next(ms = 2000): Promise<ServerMessage> {
+    const queued = this.#inbox.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(new Error(`no server message within ${ms} ms`));
+      }, ms);
+      const waiter = (m: ServerMessage) => {
+        clearTimeout(timer);
+        resolve(m);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  send(value: unknown): void {
+    this.ws.send(typeof value === "string" ? value : JSON.stringify(value));
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close(1000);
+    await this.closed;
+  }
+}
+
+/** Starts a quiet mock on a free port, runs `fn`, always closes the mock. */
+async function withMock(
+  options: Parameters<typeof startMockMonitoring>[0],
+  fn: (mock: MockMonitoring, lines: string[]) => Promise<void>,
+): Promise<void> {
+  const lines: string[] = [];
+  const mock = startMockMonitoring({ port: 0, log: (line) => lines.push(line), ...options });
+  try {
+    await fn(mock, lines);
+  } finally {
+    await mock.close();
+  }
+}
+
+function factory(agent = "web-1"): EventFactory {
+  return new EventFactory({ agent, now: () => NOW });
+}
+
+async function getJson(mock: MockMonitoring, path: string): Promise<unknown> {
+  const response = await fetch(`http://127.0.0.1:${mock.port}${path}`);
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+Deno.test("mock says hello, acks by seq, counts valid and invalid events", async () => {
+  await withMock({}, async (mock, lines) => {
+    assert.ok(mock.port > 0);
+    const client = new Client(mock.url);
+    try {
+      await client.opened;
+      assert.deepEqual(await client.next(), { type: "hello", v: 1, acks: true });
+
+      const events = factory();
+      const ok = events.check({
+        module: "tcp",
+        target: "127.0.0.1:22",
+        status: "ok",
+        duration_ms: 1.2,
+      });
+      client.send(ok);
+      assert.deepEqual(await client.next(), { type: "ack", seq: 1 });
+
+      const bad = { ...events.check({ module: "tcp", target: "x", status: "ok", duration_ms: 1 }) };
+      client.send({ ...bad, status: "bad" });
+      assert.deepEqual(await client.next(), { type: "ack", seq: 2 }); // received, even if invalid
+
+      client.send("not json at all"); // no seq, so no ack: the next ack proves it was handled
+      client.send(events.check({ module: "tcp", target: "y", status: "ok", duration_ms: 1 }));
+      assert.deepEqual(await client.next(), { type: "ack", seq: 3 });
+
+      const stats = await getJson(mock, "/stats") as Record<string, number>;
+      assert.equal(stats.connections_total, 1);
+      assert.equal(stats.connections_open, 1);
+      assert.equal(stats.events, 4);
+      assert.equal(stats.invalid, 2);
+      assert.equal(stats.resends, 0);
+
+      const kept = await getJson(mock, "/events") as { valid: boolean; errors?: string[] }[];
+      assert.deepEqual(kept.map((e) => e.valid), [true, false, false, true]);
+      assert.ok(kept[1].errors?.some((e) => e.startsWith("/status")), String(kept[1].errors));
+
+      assert.ok(lines.includes("06:28:04.123 web-1 #1 check tcp 127.0.0.1:22 ok 1.2ms"));
+      assert.ok(lines.some((l) => l.startsWith("INVALID event from web-1: /status")));
+      assert.ok(lines.includes("INVALID frame: not JSON"));
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("mock acks the highest seq of an array frame and marks a resend by id", async () => {
+  await withMock({}, async (mock, lines) => {
+    const events = factory();
+    const batch = [1, 2, 3].map(() =>
+      events.check({ module: "tcp", target: "127.0.0.1:22", status: "ok", duration_ms: 1 })
+    );
+    const first = new Client(mock.url);
+    try {
+      await first.next(); // hello
+      first.send(batch);
+      assert.deepEqual(await first.next(), { type: "ack", seq: 3 });
+    } finally {
+      await first.close();
+    }
+
+    // Reconnect and resend the last event with the same id, then a new one after a gap.
+    const second = new Client(mock.url);
+    try {
+      await second.next(); // hello
+      second.send(batch[2]);
+      assert.deepEqual(await second.next(), { type: "ack", seq: 3 });
+      events.check({ module: "tcp", target: "dropped", status: "ok", duration_ms: 1 }); // seq 4, never sent
+      second.send(
+        events.check({ module: "tcp", target: "127.0.0.1:22", status: "ok", duration_ms: 1 }),
+      );
+      assert.deepEqual(await second.next(), { type: "ack", seq: 5 });
+    } finally {
+      await second.close();
+    }
+
+    const stats = mock.stats();
+    assert.equal(stats.connections_total, 2);
+    assert.equal(stats.connections_open, 0);
+    assert.equal(stats.events, 5);
+    assert.equal(stats.resends, 1);
+    assert.equal(stats.missing, 1);
+    assert.deepEqual(mock.events().map((e) => e.resend), [false, false, false, true, false]);
+    assert.ok(
+      lines.some((l) => l.includes("#3 check") && l.endsWith("(resend)")),
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.some((l) => l.includes("#5 check") && l.includes("gap: 1 events missing before #5")),
+    );
+  });
+});
+
+Deno.test("mock treats seq restarting at 1 as an agent restart, not a gap", async () => {
+  await withMock({}, async (mock, lines) => {
+    const client = new Client(mock.url);
+    try {
+      await client.next(); // hello
+      const before = factory();
+      before.check({ module: "tcp", target: "a", status: "ok", duration_ms: 1 });
+      client.send(before.check({ module: "tcp", target: "a", status: "ok", duration_ms: 1 }));
+      await client.next();
+      client.send(factory().check({ module: "tcp", target: "a", status: "ok", duration_ms: 1 }));
+      assert.deepEqual(await client.next(), { type: "ack", seq: 1 });
+    } finally {
+      await client.close();
+    }
+    assert.equal(mock.stats().missing, 0);
+    assert.ok(lines.some((l) => l.includes("#1 check") && l.endsWith("(agent restarted)")));
+  });
+});
+
+Deno.test("mock without acks sends neither hello nor ack", async () => {
+  await withMock({ acks: false }, async (mock) => {
+    const client = new Client(mock.url);
+    try {
+      await client.opened;
+      client.send(
+        factory().heartbeat({
+          uptime_s: 1,
+          queue: { size: 0, dropped: 0 },
+          version: "0.1.0",
+          skipped_runs: 0,
+        }),
+      );
+      await assert.rejects(client.next(300), /no server message/);
+      assert.equal(mock.stats().events, 1);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("mock enforces the bearer token on the upgrade without logging it", async () => {
+  await withMock({ token: "t" }, async (mock, lines) => {
+    const response = await fetch(`http://127.0.0.1:${mock.port}/`, {
+      headers: {
+        upgrade: "websocket",
+        connection: "Upgrade",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+        authorization: "Bearer wrong-secret-value",
+      },
+    });
+    await response.body?.cancel();
+    assert.equal(response.status, 401);
+
+    const refused = new Client(mock.url);
+    await assert.rejects(refused.opened, /closed before open/);
+    await refused.close();
+
+    const accepted = new Client(mock.url, "t");
+    try {
+      await accepted.opened;
+      assert.deepEqual(await accepted.next(), { type: "hello", v: 1, acks: true });
+    } finally {
+      await accepted.close();
+    }
+
+    const rejections = lines.filter((l) => l.startsWith("rejected connection"));
+    assert.equal(rejections.length, 2);
+    assert.ok(lines.every((l) => !l.includes("wrong-secret-value") && !l.includes("Bearer")));
+    assert.equal(mock.stats().connections_total, 1);
+  });
+});
+
+Deno.test("mock serves a status page and 404 for unknown paths", async () => {
+  await withMock({}, async (mock) => {
+    const page = await fetch(`http://127.0.0.1:${mock.port}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /mock monitoring/);
+    const missing = await fetch(`http://127.0.0.1:${mock.port}/nope`);
+    await missing.body?.cancel();
+    assert.equal(missing.status, 404);
+  });
+});
+
+Deno.test("formatEventLine renders checks and heartbeats on one line", () => {
+  const events = factory();
+  const ok = events.check({
+    module: "tcp",
+    target: "127.0.0.1:22",
+    status: "ok",
+    duration_ms: 1.2,
+  });
+  assert.equal(formatEventLine(ok), "06:28:04.123 web-1 #1 check tcp 127.0.0.1:22 ok 1.2ms");
+
+  const error = events.check({
+    module: "postgres",
+    target: "127.0.0.1:5432",
+    status: "error",
+    reason: "timeout",
+    message: "connect timed out after 5000 ms",
+    duration_ms: 5003,
+  });
+  assert.equal(
+    formatEventLine(error, { resend: true }),
+    '06:28:04.123 web-1 #2 check postgres 127.0.0.1:5432 error timeout "connect timed out after 5000 ms" 5003ms (resend)',
+  );
+
+  const heartbeat = events.heartbeat({
+    uptime_s: 30.2,
+    queue: { size: 0, dropped: 0 },
+    version: "0.1.0",
+    skipped_runs: 0,
+  });
+  assert.equal(
+    formatEventLine(heartbeat, { gap: 2 }),
+    "06:28:04.123 web-1 #3 heartbeat up 30s queue 0 dropped 0 v0.1.0 (gap: 2 events missing before #3)",
+  );
+
+  const hostile = events.check({ module: "systemd", target: "a\nb", status: "ok", duration_ms: 0 });
+  assert.ok(!formatEventLine(hostile).includes("\n"));
+});

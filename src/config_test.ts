@@ -1,0 +1,300 @@
+import assert from "node:assert/strict";
+import { MODULES, PLANNED_MODULES } from "../checks/mod.ts";
+import type { CheckModule } from "./check.ts";
+import { type AgentConfig, type ConfigProblem, resolveConfig } from "./config.ts";
+import { loadEnv } from "./env_files.ts";
+
+const options = {
+  modules: MODULES,
+  plannedModules: PLANNED_MODULES,
+  hostname: () => "host-from-os",
+};
+
+function resolve(vars: Record<string, string>) {
+  return resolveConfig((name) => vars[name], options);
+}
+
+function ok(vars: Record<string, string>): AgentConfig {
+  const result = resolve(vars);
+  if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result.problems)}`);
+  return result.config;
+}
+
+function problems(vars: Record<string, string>): ConfigProblem[] {
+  const result = resolve(vars);
+  assert.equal(result.ok, false, `expected a problem for ${JSON.stringify(vars)}`);
+  return result.ok ? [] : result.problems;
+}
+
+Deno.test("resolveConfig applies the contract's defaults", () => {
+  const c = ok({});
+  assert.equal(c.agentId, "host-from-os");
+  assert.equal(c.agentIdFromHostname, true);
+  assert.equal(c.monitoringUrl.href, "ws://localhost:8765/");
+  assert.equal(c.monitoringToken, undefined);
+  assert.deepEqual(c.enabledModules, []);
+  assert.equal(c.checkIntervalMs, 30_000);
+  assert.equal(c.checkTimeoutMs, 5_000);
+  assert.equal(c.checkConcurrency, 64);
+  assert.equal(c.heartbeatIntervalMs, 15_000);
+  assert.equal(c.queueMaxEvents, 10_000);
+  assert.equal(c.queueOverflow, "drop-oldest");
+  assert.equal(c.logLevel, "info");
+  assert.equal(c.logFormat, "pretty");
+  assert.deepEqual(c.checks, []);
+});
+
+Deno.test("resolveConfig reads every agent-wide value", () => {
+  const c = ok({
+    AGENT_ID: "web-1",
+    MONITORING_URL: "wss://mon.example:9443/ingest",
+    MONITORING_TOKEN: "tok",
+    CHECK_INTERVAL_SECONDS: "10",
+    CHECK_TIMEOUT_SECONDS: "2.5",
+    CHECK_CONCURRENCY: "8",
+    HEARTBEAT_INTERVAL_SECONDS: "0",
+    QUEUE_MAX_EVENTS: "50",
+    QUEUE_OVERFLOW: "drop-newest",
+    LOG_LEVEL: "debug",
+    LOG_FORMAT: "json",
+  });
+  assert.equal(c.agentId, "web-1");
+  assert.equal(c.agentIdFromHostname, false);
+  assert.equal(c.monitoringUrl.href, "wss://mon.example:9443/ingest");
+  assert.equal(c.monitoringToken, "tok");
+  assert.equal(c.checkIntervalMs, 10_000);
+  assert.equal(c.checkTimeoutMs, 2_500);
+  assert.equal(c.checkConcurrency, 8);
+  assert.equal(c.heartbeatIntervalMs, 0);
+  assert.equal(c.queueMaxEvents, 50);
+  assert.equal(c.queueOverflow, "drop-newest");
+  assert.equal(c.logLevel, "debug");
+  assert.equal(c.logFormat, "json");
+  assert.ok(c.secrets.includes("tok"));
+});
+
+const badValues: Array<[string, string, RegExp]> = [
+  ["MONITORING_URL", "not a url", /not a valid URL/],
+  ["MONITORING_URL", "http://localhost:8765", /ws:\/\/ or wss:\/\//],
+  ["MONITORING_URL", "ws://user:pw@localhost:8765", /must not hold credentials/],
+  ["CHECK_INTERVAL_SECONDS", "-5", /number of seconds/],
+  ["CHECK_INTERVAL_SECONDS", "0", /number of seconds/],
+  ["CHECK_INTERVAL_SECONDS", "ten", /number of seconds/],
+  ["CHECK_INTERVAL_SECONDS", "1e3", /number of seconds/],
+  ["CHECK_TIMEOUT_SECONDS", "-1", /number of seconds/],
+  ["CHECK_TIMEOUT_SECONDS", "99999", /from 0.1 to 3600/],
+  ["HEARTBEAT_INTERVAL_SECONDS", "-1", /0 or a number of seconds/],
+  ["QUEUE_MAX_EVENTS", "0", /whole number from 1/],
+  ["QUEUE_MAX_EVENTS", "1.5", /whole number/],
+  ["QUEUE_MAX_EVENTS", "lots", /whole number/],
+  ["QUEUE_OVERFLOW", "drop-random", /drop-oldest, drop-newest/],
+  ["LOG_LEVEL", "verbose", /debug, info, warn, error/],
+  ["LOG_FORMAT", "xml", /pretty, json/],
+  ["CHECK_CONCURRENCY", "0", /whole number from 1/],
+  ["ENABLED_MODULES", "tcp,telnet", /unknown module "telnet"/],
+  ["ENABLED_MODULES", "ssh", /not available in this version/],
+  ["TCP_INTERVAL_SECONDS", "-3", /number of seconds/],
+  ["TCP_TIMEOUT_SECONDS", "x", /number of seconds/],
+  ["AGENT_ID", "a\nb", /printable/],
+];
+
+for (const [variable, value, pattern] of badValues) {
+  Deno.test(`resolveConfig rejects ${variable}=${JSON.stringify(value)} naming the variable`, () => {
+    const vars: Record<string, string> = {
+      ENABLED_MODULES: "tcp",
+      TCP_CHECKS: "127.0.0.1:22",
+      [variable]: value,
+    };
+    const found = problems(vars);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.equal(found[0].variable, variable);
+    assert.match(found[0].message, pattern);
+  });
+}
+
+Deno.test("resolveConfig reports every bad value at once", () => {
+  const found = problems({ QUEUE_MAX_EVENTS: "0", LOG_LEVEL: "loud", MONITORING_URL: "ftp://x" });
+  assert.deepEqual(found.map((p) => p.variable).sort(), [
+    "LOG_LEVEL",
+    "MONITORING_URL",
+    "QUEUE_MAX_EVENTS",
+  ]);
+});
+
+Deno.test("a secret never appears in a configuration problem", () => {
+  const secret = "Sup3r-S3cret-Token";
+  const found = problems({
+    MONITORING_URL: `ws://agent:${secret}@host`,
+    MONITORING_TOKEN: secret,
+    QUEUE_MAX_EVENTS: "-1",
+  });
+  for (const p of found) assert.ok(!`${p.variable} ${p.message}`.includes(secret), p.message);
+  const bad = problems({ MONITORING_URL: `wss://x:${secret}@[bad` });
+  assert.ok(!bad[0].message.includes(secret), bad[0].message);
+});
+
+Deno.test("module names are trimmed, lower-cased and de-duplicated", () => {
+  const c = ok({ ENABLED_MODULES: " TCP , tcp,", TCP_CHECKS: "127.0.0.1:22" });
+  assert.deepEqual(c.enabledModules, ["tcp"]);
+  assert.equal(c.checks.length, 1);
+});
+
+Deno.test("per-module interval and timeout override the agent-wide ones", () => {
+  const c = ok({
+    ENABLED_MODULES: "tcp",
+    TCP_CHECKS: "127.0.0.1:22",
+    CHECK_INTERVAL_SECONDS: "60",
+    TCP_INTERVAL_SECONDS: "5",
+    TCP_TIMEOUT_SECONDS: "0.5",
+  });
+  assert.equal(c.checks[0].intervalMs, 5_000);
+  assert.equal(c.checks[0].timeoutMs, 500);
+  const d = ok({
+    ENABLED_MODULES: "tcp",
+    TCP_CHECKS: "127.0.0.1:22",
+    CHECK_INTERVAL_SECONDS: "60",
+  });
+  assert.equal(d.checks[0].intervalMs, 60_000);
+  assert.equal(d.checks[0].timeoutMs, 5_000);
+});
+
+Deno.test("a bad module value makes a config-error instance, not a fatal error", () => {
+  const c = ok({ ENABLED_MODULES: "tcp", TCP_CHECKS: "127.0.0.1:22,db:99999,::1:80,[::1]:443" });
+  assert.deepEqual(c.checks.map((i) => i.key), [
+    "tcp:127.0.0.1:22",
+    "tcp:db:99999",
+    "tcp:::1:80",
+    "tcp:[::1]:443",
+  ]);
+  assert.equal(c.checks[0].configError, undefined);
+  assert.match(c.checks[1].configError ?? "", /port must be from 1 to 65535/);
+  assert.match(c.checks[2].configError ?? "", /IPv6 addresses in brackets/);
+  assert.deepEqual(c.checks[3].needs, { net: ["[::1]:443"] });
+  assert.deepEqual(c.checks[1].needs, {});
+});
+
+Deno.test("an enabled module without targets is a config error for that module", () => {
+  const c = ok({ ENABLED_MODULES: "tcp" });
+  assert.equal(c.checks.length, 1);
+  assert.match(c.checks[0].configError ?? "", /TCP_CHECKS is empty/);
+});
+
+Deno.test("the env names list holds the agent's and the enabled modules' variables only", () => {
+  const c = ok({ ENABLED_MODULES: "tcp", TCP_CHECKS: "127.0.0.1:1" });
+  for (
+    const name of [
+      "MONITORING_URL",
+      "AGENT_ENV_FILE",
+      "TCP_CHECKS",
+      "TCP_INTERVAL_SECONDS",
+      "TCP_TIMEOUT_SECONDS",
+    ]
+  ) {
+    assert.ok(c.envNames.includes(name), name);
+  }
+  assert.ok(!ok({}).envNames.includes("TCP_CHECKS"));
+});
+
+Deno.test("configuration reads no variable outside its env names list", () => {
+  const read = new Set<string>();
+  const vars: Record<string, string> = { ENABLED_MODULES: "tcp", TCP_CHECKS: "127.0.0.1:1" };
+  const result = resolveConfig((name) => {
+    read.add(name);
+    return vars[name];
+  }, options);
+  assert.ok(result.ok);
+  for (const name of read) {
+    assert.ok(result.config.envNames.includes(name), `${name} read but not listed`);
+  }
+});
+
+Deno.test("secret values of enabled modules are collected for redaction", () => {
+  const fake: CheckModule<{ t: string }> = {
+    name: "fake",
+    env: ["FAKE_TARGET", "FAKE_PASSWORD"],
+    secretEnv: ["FAKE_PASSWORD"],
+    parse: (env) => [{ name: "x", targets: ["x"], config: { t: env("FAKE_TARGET") ?? "" } }],
+    needs: () => ({ net: ["127.0.0.1:1"] }),
+    run: () => Promise.resolve({ target: "x", status: "ok" }),
+    secrets: () => ["url-password"],
+  };
+  const result = resolveConfig(
+    (name) => ({ ENABLED_MODULES: "fake", FAKE_PASSWORD: "pw1" } as Record<string, string>)[name],
+    { modules: new Map([["fake", fake as CheckModule<unknown>]]), hostname: () => "h" },
+  );
+  assert.ok(result.ok);
+  assert.ok(result.config.secrets.includes("pw1"));
+  assert.ok(result.config.secrets.includes("url-password"));
+});
+
+// --- env files -------------------------------------------------------------
+
+function files(map: Record<string, string>) {
+  return (path: string) => {
+    if (path in map) return map[path];
+    throw new Deno.errors.NotFound(path);
+  };
+}
+
+Deno.test("the process environment wins over .env.local, which wins over .env", () => {
+  const loaded = loadEnv({
+    cwd: "/app",
+    processEnv: (n) => ({ A: "process" } as Record<string, string>)[n],
+    readTextFile: files({
+      "/app/.env": "A=file\nB=file\nC=file\n",
+      "/app/.env.local": "B=local\n",
+    }),
+  });
+  assert.ok(loaded.ok);
+  assert.equal(loaded.read("A"), "process");
+  assert.equal(loaded.read("B"), "local");
+  assert.equal(loaded.read("C"), "file");
+  assert.equal(loaded.read("D"), undefined);
+  assert.deepEqual(loaded.filesRead, ["/app/.env", "/app/.env.local"]);
+});
+
+Deno.test("missing .env files are fine", () => {
+  const loaded = loadEnv({ cwd: "/app", processEnv: () => undefined, readTextFile: files({}) });
+  assert.ok(loaded.ok);
+  assert.deepEqual(loaded.filesRead, []);
+  assert.deepEqual(loaded.files, ["/app/.env", "/app/.env.local"]);
+});
+
+Deno.test("AGENT_ENV_FILE replaces .env and .env.local", () => {
+  const loaded = loadEnv({
+    cwd: "/app",
+    processEnv: (n) => (n === "AGENT_ENV_FILE" ? "/etc/kozak.env" : undefined),
+    readTextFile: files({ "/etc/kozak.env": "A=explicit\n", "/app/.env": "A=dotenv\nB=dotenv\n" }),
+  });
+  assert.ok(loaded.ok);
+  assert.equal(loaded.read("A"), "explicit");
+  assert.equal(loaded.read("B"), undefined);
+  assert.deepEqual(loaded.files, ["/etc/kozak.env"]);
+});
+
+Deno.test("a missing AGENT_ENV_FILE stops start-up naming the variable", () => {
+  const loaded = loadEnv({
+    cwd: "/app",
+    processEnv: (n) => (n === "AGENT_ENV_FILE" ? "/nope.env" : undefined),
+    readTextFile: files({}),
+  });
+  assert.equal(loaded.ok, false);
+  if (!loaded.ok) {
+    assert.equal(loaded.variable, "AGENT_ENV_FILE");
+    assert.match(loaded.message, /\/nope.env: no such file/);
+  }
+});
+
+Deno.test("env files are parsed with quotes and comments", () => {
+  const loaded = loadEnv({
+    cwd: "/app",
+    processEnv: () => undefined,
+    readTextFile: files({
+      "/app/.env": `# comment\nA="quoted value"\nB='single'\nC=plain # trailing\n`,
+    }),
+  });
+  assert.ok(loaded.ok);
+  assert.equal(loaded.read("A"), "quoted value");
+  assert.equal(loaded.read("B"), "single");
+  assert.equal(loaded.read("C"), "plain");
+});
