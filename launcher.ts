@@ -49,6 +49,24 @@ async function runChild(args: string[]): Promise<number> {
   return status.signal ? 128 + (status.signal === "SIGTERM" ? 15 : 2) : status.code;
 }
 
+/**
+ * Copies the mock's output to ours and resolves once it is listening (or after
+ * 10 s), so the agent's first connect attempt in dev mode finds it.
+ */
+function relayUntilListening(stream: ReadableStream<Uint8Array>): Promise<void> {
+  const ready = Promise.withResolvers<void>();
+  const timer = setTimeout(ready.resolve, 10_000);
+  (async () => {
+    const encoder = new TextEncoder();
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      await Deno.stdout.write(encoder.encode(chunk));
+      if (chunk.includes("mock monitoring listening on")) ready.resolve();
+    }
+    ready.resolve();
+  })();
+  return ready.promise.finally(() => clearTimeout(timer));
+}
+
 async function launch(command: string, rest: string[]): Promise<number> {
   switch (command) {
     case "permissions":
@@ -61,10 +79,12 @@ async function launch(command: string, rest: string[]): Promise<number> {
     case "dev": {
       // The mock starts through its own task, so its flags live in one place (deno.json).
       const mock = new Deno.Command("deno", {
-        args: ["task", "--cwd", ROOT, "mock"],
+        args: ["task", "--quiet", "--cwd", ROOT, "mock"],
         stdin: "null",
+        stdout: "piped",
       }).spawn();
       try {
+        await relayUntilListening(mock.stdout);
         return await runChild([
           "run",
           "--no-prompt",

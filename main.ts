@@ -110,7 +110,7 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   };
   const dropTimer = setInterval(reportDrops, 5_000);
   const emit = (event: AgentEvent) => {
-    const dropped = queue.push({ seq: event.seq, data: JSON.stringify(redactor.value(event)) });
+    const dropped = queue.push({ seq: event.seq, data: redactor.json(event) });
     if (dropped > 0) {
       drops.unreported += dropped;
       // The first drop after a quiet spell is logged at once, then at most every 5 s.

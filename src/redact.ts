@@ -15,6 +15,8 @@ export interface Redactor {
   text(value: string): string;
   /** A deep copy of a JSON-like value with every string redacted. */
   value<T>(value: T): T;
+  /** `JSON.stringify` of the redacted value; skips the copy when no secret occurs. */
+  json(value: unknown): string;
 }
 
 /**
@@ -36,6 +38,10 @@ export function createRedactor(secrets: Iterable<string | undefined>): Redactor 
     if (!secret) continue;
     forms.add(secret);
     forms.add(encodeURIComponent(secret));
+    // URLs encode fewer characters than encodeURIComponent: user info keeps
+    // `+ $ & ,` as they are, and query strings turn a space into `+`.
+    forms.add(userInfoForm(secret));
+    forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
     forms.add(JSON.stringify(secret).slice(1, -1));
   }
   const ordered = [...forms].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
@@ -59,5 +65,17 @@ export function createRedactor(secrets: Iterable<string | undefined>): Redactor 
   return {
     text: ordered.length === 0 ? (v) => v : text,
     value: <T>(v: T) => (ordered.length === 0 ? v : deep(v) as T),
+    json: (v) => {
+      const plain = JSON.stringify(v);
+      // Every form that JSON can hold is in `ordered`, so a miss here means nothing to redact.
+      return ordered.some((secret) => plain.includes(secret)) ? JSON.stringify(deep(v)) : plain;
+    },
   };
+}
+
+/** The secret as `new URL()` writes it into a URL's user info. */
+function userInfoForm(secret: string): string {
+  const url = new URL("http://host");
+  url.password = secret;
+  return url.password;
 }

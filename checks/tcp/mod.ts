@@ -49,7 +49,11 @@ async function run(config: TcpConfig, { signal }: RunContext): Promise<CheckResu
     conn = await Deno.connect({ hostname: config.host, port: config.port, signal });
   } catch (error) {
     const kind = classifyNetworkError(error, signal);
-    return failure(config.target, kind.reason, `${config.target}: ${kind.message}`);
+    return failure(
+      config.target,
+      kind.reason,
+      `cannot connect to ${config.target}: ${kind.message}`,
+    );
   }
   const connectMs = performance.now() - started;
   const remote = conn.remoteAddr;
