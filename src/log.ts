@@ -82,7 +82,7 @@ export function createLogger(options: LoggerOptions): Logger {
       plain[k] = v instanceof Error ? v.message : v;
     }
     if (format === "json") {
-      write(redact.text(JSON.stringify({ ts, level, msg: message, ...plain })));
+      write(redact.text(JSON.stringify({ ...plain, ts, level, msg: message })));
       return;
     }
     const extra = Object.entries(plain).map(([k, v]) => `${k}=${renderValue(v)}`).join(" ");

@@ -50,6 +50,8 @@ interface Entry {
   /** The interval tick the next run belongs to (without jitter). */
   nextTickAt: number;
   timer?: TimerId;
+  /** Settles the running attempt at once (used by stop()). */
+  cancel?: () => void;
   controller?: AbortController;
 }
 
@@ -137,6 +139,7 @@ export class Scheduler {
     for (const entry of this.#entries) {
       if (entry.timer !== undefined) this.#clock.clearTimeout(entry.timer);
       entry.controller?.abort(new DOMException("agent is stopping", "AbortError"));
+      entry.cancel?.();
     }
     // Waiters wake up, see that the scheduler stopped and give their slot back.
     for (const wake of this.#waiting.splice(0)) {
@@ -187,12 +190,25 @@ export class Scheduler {
       try {
         if (this.#stopped) return;
         const outcomes = await this.#execute(entry);
-        if (!this.#stopped) outcomes.forEach((o) => this.#sink(o));
+        if (!this.#stopped) outcomes.forEach((o) => this.#deliver(o));
       } finally {
         this.#release();
       }
     } finally {
       entry.busy = false;
+    }
+  }
+
+  /** Hands an outcome to the sink; a sink that throws is a bug to log, not a reason to stop. */
+  #deliver(outcome: CheckOutcome): void {
+    try {
+      this.#sink(outcome);
+    } catch (error) {
+      this.#log.error("could not record a check outcome", {
+        module: outcome.module,
+        target: outcome.target,
+        error,
+      });
     }
   }
 
@@ -223,8 +239,10 @@ export class Scheduler {
         settled = true;
         this.#clock.clearTimeout(timer);
         entry.controller = undefined;
+        entry.cancel = undefined;
         resolve(outcomes);
       };
+      entry.cancel = () => finish([]);
       const timer = this.#clock.setTimeout(() => {
         const elapsed = this.#clock.now() - startedAt;
         controller.abort(

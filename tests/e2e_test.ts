@@ -247,10 +247,10 @@ Deno.test("e2e: the agent process runs with exactly the computed flags and never
       args: ["-o", "args=", "--ppid", String(agent.child.pid)],
     }).output();
     const argv = new TextDecoder().decode(ps.stdout).trim().split(/\s+/);
-    assert.ok(
-      argv.includes(`--allow-net=127.0.0.1:${listener.port},127.0.0.1:${mock.port}`),
-      argv.join(" "),
-    );
+    const expectedNet = `--allow-net=${
+      [`127.0.0.1:${listener.port}`, `127.0.0.1:${mock.port}`].sort().join(",")
+    }`;
+    assert.ok(argv.includes(expectedNet), argv.join(" "));
     assert.ok(
       !argv.some((a) =>
         a === "-A" || a === "--allow-all" || a === "--allow-net" || a === "--allow-run"
@@ -267,7 +267,7 @@ Deno.test("e2e: the agent process runs with exactly the computed flags and never
     });
     await flags.exit();
     const printed = flags.stdout.join(" ").split(" ").filter((f) => f.startsWith("--allow-net="));
-    assert.deepEqual(printed, [`--allow-net=127.0.0.1:${listener.port},127.0.0.1:${mock.port}`]);
+    assert.deepEqual(printed, [expectedNet]);
   } finally {
     agent.kill("SIGTERM");
     await agent.exit();
@@ -386,5 +386,47 @@ Deno.test("e2e: the token goes as a Bearer header and never appears in logs or e
     await agent.exit();
     mock.kill("SIGKILL");
     await mock.exit();
+  }
+});
+
+Deno.test("e2e: a full queue drops by policy and the heartbeat counts exactly what was dropped", async () => {
+  const port = closedPort();
+  const agent = await startTask("start", {
+    ...FAST,
+    HEARTBEAT_INTERVAL_SECONDS: "0.2",
+    CHECK_INTERVAL_SECONDS: "0.2",
+    QUEUE_MAX_EVENTS: "5",
+    QUEUE_OVERFLOW: "drop-oldest",
+    MONITORING_URL: `ws://127.0.0.1:${port}`,
+    ENABLED_MODULES: "tcp",
+    TCP_CHECKS: `127.0.0.1:${closedPort()}`,
+  });
+  let mock: MockProcess | undefined;
+  try {
+    await waitFor(
+      "a drop logged",
+      () => agent.stderr.some((l) => l.includes("queue full")),
+      10_000,
+    );
+    mock = await startMock(port);
+    const m = mock;
+    const events = await waitFor("three heartbeats after the reconnect", async () => {
+      const got = await received(m);
+      return got.filter((e) => e.type === "heartbeat").length >= 3 && got;
+    }, 20_000);
+    const last = events.filter((e) => e.type === "heartbeat").at(-1)!;
+    assert.ok(last.type === "heartbeat");
+    const seen = new Set(events.map((e) => e.seq));
+    let missing = 0;
+    for (let s = 1; s < last.seq; s++) if (!seen.has(s)) missing += 1;
+    assert.ok(last.queue.dropped > 0, "something must have been dropped");
+    assert.equal(missing, last.queue.dropped, "every seq gap is one counted drop");
+    // drop-oldest keeps the newest: the events delivered first after the reconnect are recent ones.
+    assert.ok(!seen.has(1), "the oldest event was dropped");
+  } finally {
+    agent.kill("SIGTERM");
+    await agent.exit();
+    mock?.kill("SIGKILL");
+    await mock?.exit();
   }
 });

@@ -1,0 +1,62 @@
+/**
+ * Dependencies point one way: checks know only the check interface and small
+ * helpers; the transport knows nothing of checks; only main.ts and the
+ * launcher wire things together.
+ */
+
+import assert from "node:assert/strict";
+import { ROOT } from "./support/processes.ts";
+
+async function importsOf(path: string): Promise<string[]> {
+  const text = await Deno.readTextFile(ROOT + path);
+  return [...text.matchAll(/^\s*(?:import|export)\b[^"']*?from\s+["']([^"']+)["']/gm)].map((m) =>
+    m[1]
+  );
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(ROOT + dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) out.push(...await sourceFiles(path));
+    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) out.push(path);
+  }
+  return out;
+}
+
+const CHECK_HELPERS = ["src/check.ts", "src/config_values.ts", "src/net_errors.ts"];
+
+Deno.test("check modules import only the check interface and its helpers", async () => {
+  for (const file of await sourceFiles("checks")) {
+    if (file === "checks/mod.ts") continue;
+    for (const spec of await importsOf(file)) {
+      if (!spec.startsWith(".")) continue; // npm: and node: packages are the module's own business
+      const resolved = new URL(spec, `file://${ROOT}${file}`).pathname.slice(ROOT.length);
+      const sameModule = resolved.startsWith(file.slice(0, file.lastIndexOf("/") + 1));
+      assert.ok(sameModule || CHECK_HELPERS.includes(resolved), `${file} imports ${resolved}`);
+    }
+  }
+});
+
+Deno.test("the transport, queue and scheduler know nothing of checks or of each other's internals", async () => {
+  const forbidden: Record<string, RegExp> = {
+    "src/transport.ts": /checks\/|scheduler|config\.ts|instances/,
+    "src/queue.ts": /checks\/|scheduler|transport|protocol/,
+    "src/scheduler.ts": /checks\/|transport|queue|config\.ts/,
+  };
+  for (const [file, pattern] of Object.entries(forbidden)) {
+    for (const spec of await importsOf(file)) {
+      assert.doesNotMatch(spec, pattern, `${file} imports ${spec}`);
+    }
+  }
+});
+
+Deno.test("no task in deno.json grants everything or unrestricted network", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(ROOT + "deno.json"));
+  for (const [name, command] of Object.entries(tasks as Record<string, string>)) {
+    const words = command.split(/\s+/);
+    for (const bad of ["-A", "--allow-all", "--allow-net", "-N"]) {
+      assert.ok(!words.includes(bad), `task ${name} uses ${bad}`);
+    }
+  }
+});
