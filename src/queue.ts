@@ -32,6 +32,14 @@ export class EventQueue {
   #items: QueueItem[] = [];
   #head = 0;
   #dropped = 0;
+  /**
+   * Items with seq ≤ this were sent on the current connection and await
+   * confirmation. Set by the transport (0 when nothing is in flight).
+   * `drop-oldest` never drops such an item: the receiver may already hold
+   * it, and dropping it would count a drop that the receiver never sees as
+   * a gap.
+   */
+  sentThrough = 0;
   readonly max: number;
   readonly policy: OverflowPolicy;
 
@@ -58,7 +66,11 @@ export class EventQueue {
     return this.#dropped;
   }
 
-  /** Adds an item; returns how many items this push dropped (0 or 1). */
+  /**
+   * Adds an item; returns how many items this push dropped (0 or 1).
+   * `drop-oldest` drops the oldest item not yet sent; when every queued item
+   * is in flight it drops the new one instead.
+   */
   push(item: QueueItem): number {
     if (this.size < this.max) {
       this.#items.push(item);
@@ -66,7 +78,10 @@ export class EventQueue {
     }
     this.#dropped += 1;
     if (this.policy === "drop-newest") return 1;
-    this.#head += 1;
+    const oldestUnsent = this.#indexAfter(this.sentThrough);
+    if (oldestUnsent >= this.#items.length) return 1;
+    if (oldestUnsent === this.#head) this.#head += 1;
+    else this.#items.splice(oldestUnsent, 1);
     this.#items.push(item);
     this.#compact();
     return 1;

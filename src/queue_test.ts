@@ -142,3 +142,26 @@ Deno.test("EventQueue rejects an unknown overflow policy", () => {
     (error: unknown) => error instanceof TypeError && error.message.includes("got drop-random"),
   );
 });
+
+Deno.test("EventQueue drop-oldest never drops an item in flight: it drops the oldest unsent one", () => {
+  const q = new EventQueue(4, "drop-oldest");
+  for (let seq = 1; seq <= 4; seq++) q.push({ seq, data: String(seq) });
+  q.sentThrough = 2; // 1 and 2 were sent and await their ack
+  assert.equal(q.push({ seq: 5, data: "5" }), 1);
+  assert.deepEqual(q.after(0, 10).map((i) => i.seq), [1, 2, 4, 5]);
+  assert.equal(q.push({ seq: 6, data: "6" }), 1);
+  assert.deepEqual(q.after(0, 10).map((i) => i.seq), [1, 2, 5, 6]);
+  assert.equal(q.dropped, 2);
+});
+
+Deno.test("EventQueue drop-oldest drops the new item when every queued item is in flight", () => {
+  const q = new EventQueue(3, "drop-oldest");
+  for (let seq = 1; seq <= 3; seq++) q.push({ seq, data: String(seq) });
+  q.sentThrough = 3;
+  assert.equal(q.push({ seq: 4, data: "4" }), 1);
+  assert.deepEqual(q.after(0, 10).map((i) => i.seq), [1, 2, 3]);
+  assert.equal(q.dropped, 1);
+  q.sentThrough = 0; // the connection was lost: everything is unsent again
+  assert.equal(q.push({ seq: 5, data: "5" }), 1);
+  assert.deepEqual(q.after(0, 10).map((i) => i.seq), [2, 3, 5]);
+});

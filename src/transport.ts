@@ -84,7 +84,6 @@ export class Transport {
   #connected = false;
   #loop: Promise<void> | undefined;
   #connections = 0;
-  #idle: Array<() => void> = [];
 
   constructor(options: TransportOptions) {
     this.#o = {
@@ -124,19 +123,11 @@ export class Transport {
   /** Resolves true once the queue is empty, or false when `timeoutMs` passes first. */
   async flush(timeoutMs: number): Promise<boolean> {
     const deadline = this.#o.clock.now() + timeoutMs;
+    // Polling is enough here: flushing happens once, at shutdown.
     while (this.#o.queue.size > 0) {
       const left = deadline - this.#o.clock.now();
       if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const id = this.#o.clock.setTimeout(done, Math.min(left, 50));
-        function done() {
-          resolve();
-        }
-        this.#idle.push(() => {
-          this.#o.clock.clearTimeout(id);
-          resolve();
-        });
-      });
+      await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, Math.min(left, 20)));
     }
     return true;
   }
@@ -154,19 +145,14 @@ export class Transport {
     await this.#loop;
   }
 
-  #progress(): void {
-    for (const f of this.#idle.splice(0)) f();
-  }
-
   async #run(): Promise<void> {
     let attempt = 0;
     while (!this.#closing) {
       const socket = await this.#connect();
-      if (socket) {
-        attempt = 0;
-        await this.#session(socket);
-        if (this.#closing) break;
-      }
+      // Backoff starts over only after a session that delivered something, so a
+      // server that accepts and drops every connection is not hammered.
+      if (socket && await this.#session(socket)) attempt = 0;
+      if (this.#closing) break;
       const delay = backoffDelay(attempt, this.#o.random, { ...this.#backoff });
       attempt += 1;
       this.#o.log.info("reconnecting to monitoring", { in_ms: delay, queued: this.#o.queue.size });
@@ -207,7 +193,12 @@ export class Transport {
           resolve(socket);
           return;
         }
-        log.warn("cannot connect to monitoring; events stay queued", { url: url.href, error: why });
+        if (!this.#closing) {
+          log.warn("cannot connect to monitoring; events stay queued", {
+            url: url.href,
+            error: why,
+          });
+        }
         try {
           socket.close();
         } catch { /* the attempt is being abandoned anyway */ }
@@ -225,15 +216,26 @@ export class Transport {
     });
   }
 
-  /** Sends while the socket lives; returns when it is gone or deemed dead. */
-  async #session(socket: WebSocket): Promise<void> {
+  /**
+   * Sends while the socket lives; returns when it is gone or deemed dead,
+   * telling whether any event was confirmed on it.
+   */
+  async #session(socket: WebSocket): Promise<boolean> {
     const { queue, log, clock } = this.#o;
     let open = true;
     let acks = false;
     let helloSeen = false;
     let sentSeq = 0; // highest seq written in this session
+    let delivered = false;
     let lastProgressAt = clock.now();
+    const confirmThrough = (seq: number) => {
+      if (queue.removeThrough(seq) > 0) {
+        delivered = true;
+        lastProgressAt = clock.now();
+      }
+    };
     this.#connected = true;
+    queue.sentThrough = 0;
     socket.onmessage = (e) => {
       if (typeof e.data !== "string") return;
       const message = parseServerMessage(e.data);
@@ -241,11 +243,8 @@ export class Transport {
         helloSeen = true;
         acks = message.acks;
       } else if (message?.type === "ack") {
-        const removed = queue.removeThrough(message.seq);
-        if (removed > 0) {
-          lastProgressAt = clock.now();
-          this.#progress();
-        }
+        // Never beyond what this connection sent: a confused server must not make us forget events.
+        confirmThrough(Math.min(message.seq, sentSeq));
       }
       this.#waker.wake();
     };
@@ -267,10 +266,7 @@ export class Transport {
 
     while (open && !this.#closing) {
       // Without acks, an event is confirmed once the socket has written it out.
-      if (!acks && sentSeq > 0 && socket.bufferedAmount === 0 && queue.removeThrough(sentSeq) > 0) {
-        lastProgressAt = clock.now();
-        this.#progress();
-      }
+      if (!acks && sentSeq > 0 && socket.bufferedAmount === 0) confirmThrough(sentSeq);
       const inFlight = queue.countThrough(sentSeq);
       if (inFlight > 0 && clock.now() - lastProgressAt > this.#o.ackTimeoutMs) {
         log.warn("monitoring stopped confirming events; reconnecting", {
@@ -294,6 +290,7 @@ export class Transport {
           socket.send(item.data);
           sentSeq = item.seq;
         }
+        queue.sentThrough = sentSeq;
       } catch (error) {
         log.warn("send failed; events stay queued", { error });
         break;
@@ -302,6 +299,8 @@ export class Transport {
       await new Promise((r) => setTimeout(r, 0));
     }
     this.#connected = false;
+    // Whatever was not confirmed is unsent again: it goes out again on the next connection.
+    queue.sentThrough = 0;
     socket.onmessage = socket.onerror = null;
     if (socket.readyState <= WebSocket.OPEN) {
       // Wait (briefly) for the closing handshake so the server sees a clean close.
@@ -321,5 +320,6 @@ export class Transport {
       await closed;
     }
     socket.onclose = null;
+    return delivered;
   }
 }
