@@ -13,6 +13,7 @@ import { formatProblems } from "./src/config.ts";
 import { renderTable } from "./src/check_table.ts";
 import { scheduleInstances } from "./src/instances.ts";
 import { loadAgentConfig } from "./src/load.ts";
+import { createDropLog } from "./src/drop_log.ts";
 import { createLogger, type Logger, writeStderr } from "./src/log.ts";
 import { missingNeeds, monitoringHost } from "./src/permissions.ts";
 import { type AgentEvent, type CheckEvent, EventFactory } from "./src/protocol.ts";
@@ -98,24 +99,14 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
     log,
     connectTimeoutMs: config.monitoringConnectTimeoutMs,
   });
-  const drops = { unreported: 0, lastLogAt: -Infinity };
-  const reportDrops = () => {
-    if (drops.unreported === 0) return;
-    log.warn(`queue full (${config.queueMaxEvents} events): dropped ${drops.unreported} event(s)`, {
-      policy: config.queueOverflow,
-      dropped_total: queue.dropped,
-    });
-    drops.unreported = 0;
-    drops.lastLogAt = performance.now();
-  };
-  const dropTimer = setInterval(reportDrops, 5_000);
+  const drops = createDropLog({
+    log,
+    message: (n) => `queue full (${config.queueMaxEvents} events): dropped ${n} event(s)`,
+    fields: () => ({ policy: config.queueOverflow, dropped_total: queue.dropped }),
+  });
+  const dropTimer = setInterval(drops.flush, 5_000);
   const emit = (event: AgentEvent) => {
-    const dropped = queue.push({ seq: event.seq, data: redactor.json(event) });
-    if (dropped > 0) {
-      drops.unreported += dropped;
-      // The first drop after a quiet spell is logged at once, then at most every 5 s.
-      if (performance.now() - drops.lastLogAt > 5_000) reportDrops();
-    }
+    drops.record(queue.push({ seq: event.seq, data: redactor.json(event) }));
     transport.notify();
   };
 
@@ -163,7 +154,7 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   scheduler.stop();
   clearInterval(heartbeatTimer);
   const flushed = await transport.flush(config.shutdownFlushMs);
-  reportDrops();
+  drops.flush();
   clearInterval(dropTimer);
   if (!flushed) log.warn(`${queue.size} event(s) not delivered before exit`);
   await transport.close();

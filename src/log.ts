@@ -82,7 +82,10 @@ export function createLogger(options: LoggerOptions): Logger {
       plain[k] = v instanceof Error ? v.message : v;
     }
     if (format === "json") {
-      write(redact.text(JSON.stringify({ ...plain, ts, level, msg: message })));
+      // ts, level and msg come first and cannot be overwritten by a field of the same name.
+      const record: LogFields = { ts, level, msg: message };
+      for (const [k, v] of Object.entries(plain)) if (!(k in record)) record[k] = v;
+      write(redact.text(JSON.stringify(record)));
       return;
     }
     const extra = Object.entries(plain).map(([k, v]) => `${k}=${renderValue(v)}`).join(" ");

@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import type { AgentEvent, CheckEvent } from "../src/protocol.ts";
 import { validateEvent } from "../src/schema.ts";
 import { blackholeListener, closedPort, openListener } from "./support/listeners.ts";
-import { type MockProcess, spawnDeno, startMock, startTask, waitFor } from "./support/processes.ts";
+import {
+  type MockProcess,
+  type Running,
+  spawnDeno,
+  startMock,
+  startTask,
+  waitFor,
+} from "./support/processes.ts";
 
 const FAST = {
   AGENT_ID: "e2e-agent",
@@ -28,6 +35,14 @@ async function received(mock: MockProcess): Promise<AgentEvent[]> {
     assert.equal(r.valid, true);
   }
   return all.map((r) => r.event as AgentEvent);
+}
+
+/** Stops the agent gracefully and the mock at once (both by PID). */
+async function shutdown(agent: Running, mock: MockProcess | undefined): Promise<void> {
+  agent.kill("SIGTERM");
+  await agent.exit();
+  mock?.kill("SIGKILL");
+  await mock?.exit();
 }
 
 /** The seqs a mock printed as event lines (`… #12 check …`), readable after it died. */
@@ -139,10 +154,7 @@ Deno.test("e2e: monitoring down at start, then up: everything queued meanwhile a
     assert.ok(max >= 4, `max seq ${max}`);
     assert.deepEqual(missing, [], "no event may be lost while the monitoring was down");
   } finally {
-    agent.kill("SIGTERM");
-    await agent.exit();
-    mock?.kill("SIGKILL");
-    await mock?.exit();
+    await shutdown(agent, mock);
   }
 });
 
@@ -188,10 +200,7 @@ Deno.test("e2e: monitoring restarted mid-run: nothing that fits in the queue is 
       ),
     );
   } finally {
-    agent.kill("SIGTERM");
-    await agent.exit();
-    mock.kill("SIGKILL");
-    await mock.exit();
+    await shutdown(agent, mock);
   }
 });
 
@@ -267,21 +276,17 @@ Deno.test("e2e: the agent process runs with exactly the computed flags and never
     );
     assert.ok(argv.some((a) => a.startsWith("--allow-env=AGENT_ENV_FILE,")));
     assert.ok(!argv.some((a) => a.startsWith("--allow-run")), "tcp needs no command");
-    const flags = spawnDeno(["run", "--allow-env", "--allow-read", "launcher.ts", "permissions"], {
+    const flags = await startTask("permissions", {
       MONITORING_URL: mock.url,
       ENABLED_MODULES: "tcp",
       TCP_CHECKS: `127.0.0.1:${listener.port}`,
       AGENT_ID: "e2e-agent",
-      AGENT_ENV_FILE: "/dev/null",
     });
     await flags.exit();
     const printed = flags.stdout.join(" ").split(" ").filter((f) => f.startsWith("--allow-net="));
     assert.deepEqual(printed, [expectedNet]);
   } finally {
-    agent.kill("SIGTERM");
-    await agent.exit();
-    mock.kill("SIGKILL");
-    await mock.exit();
+    await shutdown(agent, mock);
     await listener.close();
   }
 });
@@ -391,10 +396,7 @@ Deno.test("e2e: the token goes as a Bearer header and never appears in logs or e
     assert.ok(!mock.stdout.join("\n").includes(token), "token in the mock's output");
     assert.match(checks(events)[0].target, /\[REDACTED\]/);
   } finally {
-    agent.kill("SIGTERM");
-    await agent.exit();
-    mock.kill("SIGKILL");
-    await mock.exit();
+    await shutdown(agent, mock);
   }
 });
 
@@ -436,9 +438,6 @@ Deno.test("e2e: a full queue drops by policy and the heartbeat counts exactly wh
     // drop-oldest keeps the newest: the events delivered first after the reconnect are recent ones.
     assert.ok(!seen.has(1), "the oldest event was dropped");
   } finally {
-    agent.kill("SIGTERM");
-    await agent.exit();
-    mock?.kill("SIGKILL");
-    await mock?.exit();
+    await shutdown(agent, mock);
   }
 });
