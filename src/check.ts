@@ -77,6 +77,12 @@ export interface Needs {
   run?: string[];
   /** Files for `--allow-read`. */
   read?: string[];
+  /**
+   * Variables a driver reads on its own (for `--allow-env`; a trailing `*`
+   * is a prefix, e.g. `PG*`). The module's configuration variables are in
+   * {@link CheckModule.env} and need not be repeated here.
+   */
+  env?: string[];
 }
 
 /** Reads one configuration variable (process env over `.env.local` over `.env`). */

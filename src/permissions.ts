@@ -39,16 +39,18 @@ export function computePermissions(
   const net = new Set<string>();
   const read = new Set<string>(envFiles);
   const run = new Set<string>();
+  const env = new Set<string>(config.envNames);
   if (mode === "agent") net.add(monitoringHost(config.monitoringUrl));
   for (const check of config.checks) {
     check.needs.net?.forEach((h) => net.add(h));
     check.needs.read?.forEach((f) => read.add(f));
     check.needs.run?.forEach((c) => run.add(c));
+    check.needs.env?.forEach((n) => env.add(n));
   }
   return {
     net: [...net].sort(),
     read: [...read],
-    env: [...config.envNames],
+    env: [...env],
     run: [...run].sort(),
     sys: config.agentIdFromHostname ? ["hostname"] : [],
   };
