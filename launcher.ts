@@ -67,13 +67,30 @@ function relayUntilListening(stream: ReadableStream<Uint8Array>): Promise<void> 
   return ready.promise.finally(() => clearTimeout(timer));
 }
 
+/** `deno compile` arguments: the agent's flags baked in, npm dependencies included. */
+export function compileArgs(flags: string[]): string[] {
+  return ["compile", "--no-prompt", ...flags, "--output", ROOT + "dist/kozak-agent", MAIN];
+}
+
 async function launch(command: string, rest: string[]): Promise<number> {
   switch (command) {
     case "permissions":
       console.log(flagsFor(rest.includes("--check") ? "check" : "agent").join(" "));
       return 0;
-    case "start":
-      return await runChild(["run", "--no-prompt", ...flagsFor("agent"), MAIN, "start", ...rest]);
+    case "start": {
+      // `start --watch` restarts the agent when its source changes (the compose dev profile uses it).
+      const watch = rest.includes("--watch") ? ["--watch"] : [];
+      const args = rest.filter((a) => a !== "--watch");
+      return await runChild([
+        "run",
+        "--no-prompt",
+        ...watch,
+        ...flagsFor("agent"),
+        MAIN,
+        "start",
+        ...args,
+      ]);
+    }
     case "check":
       return await runChild(["run", "--no-prompt", ...flagsFor("check"), MAIN, "check", ...rest]);
     case "dev": {
@@ -101,16 +118,15 @@ async function launch(command: string, rest: string[]): Promise<number> {
         await mock.status;
       }
     }
-    case "compile":
-      return await runChild([
-        "compile",
-        "--no-prompt",
-        ...flagsFor("agent"),
-        "--output",
-        ROOT + "dist/kozak-agent",
-        MAIN,
-        ...rest,
-      ]);
+    case "compile": {
+      const args = compileArgs(flagsFor("agent"));
+      // `--print` shows the command instead of running it (the packaging tests compare it).
+      if (rest.includes("--print")) {
+        console.log(["deno", ...args].join(" "));
+        return 0;
+      }
+      return await runChild(args);
+    }
     default:
       console.error(
         `usage: launcher.ts start|check|dev|permissions|compile (got ${JSON.stringify(command)})`,

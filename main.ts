@@ -20,6 +20,7 @@ import { type AgentEvent, type CheckEvent, EventFactory } from "./src/protocol.t
 import { EventQueue } from "./src/queue.ts";
 import { createRedactor, type Redactor } from "./src/redact.ts";
 import { Scheduler } from "./src/scheduler.ts";
+import type { AgentStatus } from "./src/status_file.ts";
 import { Transport } from "./src/transport.ts";
 import { VERSION } from "./src/version.ts";
 import type { AgentConfig } from "./src/config.ts";
@@ -130,6 +131,25 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
     ? setInterval(heartbeat, config.heartbeatIntervalMs)
     : undefined;
 
+  const writeStatus = () => {
+    if (!config.statusFile) return;
+    const status: AgentStatus = {
+      ts: new Date().toISOString(),
+      agent: config.agentId,
+      version: VERSION,
+      uptime_s: Math.round((performance.now() - startedAt) / 1000),
+      connected: transport.connected,
+      queue: { size: queue.size, dropped: queue.dropped },
+      skipped_runs: scheduler.skipped,
+    };
+    try {
+      Deno.writeTextFileSync(config.statusFile, JSON.stringify(status) + "\n");
+    } catch (error) {
+      log.warn("cannot write the status file", { path: config.statusFile, error });
+    }
+  };
+  const statusTimer = config.statusFile ? setInterval(writeStatus, 5_000) : undefined;
+
   log.info("kozak agent starting", {
     version: VERSION,
     agent: config.agentId,
@@ -140,6 +160,7 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   transport.start();
   if (config.heartbeatIntervalMs > 0) heartbeat();
   scheduler.start();
+  writeStatus();
 
   const stopped = Promise.withResolvers<string>();
   const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);
@@ -153,6 +174,7 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   log.info("stopping", { signal, queued: queue.size, flush_ms: config.shutdownFlushMs });
   scheduler.stop();
   clearInterval(heartbeatTimer);
+  clearInterval(statusTimer);
   const flushed = await transport.flush(config.shutdownFlushMs);
   drops.flush();
   clearInterval(dropTimer);

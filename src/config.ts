@@ -36,6 +36,7 @@ export const AGENT_ENV = [
   "LOG_FORMAT",
   "SHUTDOWN_FLUSH_SECONDS",
   "MONITORING_CONNECT_TIMEOUT_SECONDS",
+  "AGENT_STATUS_FILE",
 ] as const;
 
 /** Agent-wide variables whose values are secrets. */
@@ -74,6 +75,8 @@ export interface AgentConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   shutdownFlushMs: number;
+  /** Extension: a file the agent rewrites every few seconds with its state (for health checks). */
+  statusFile?: string;
   monitoringConnectTimeoutMs: number;
   checks: CheckInstance[];
   /** Every variable the agent reads: the `--allow-env` list. */
@@ -164,6 +167,13 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
     () => seconds(env, "MONITORING_CONNECT_TIMEOUT_SECONDS", 10, { min: 0.1, max: 300 }),
     10_000,
   );
+  const statusFile = optional(env, "AGENT_STATUS_FILE");
+  if (statusFile !== undefined && !statusFile.startsWith("/")) {
+    problems.push({
+      variable: "AGENT_STATUS_FILE",
+      message: `must be an absolute path, got ${JSON.stringify(statusFile)}`,
+    });
+  }
   const agentIdRaw = optional(env, "AGENT_ID");
   if (
     agentIdRaw !== undefined &&
@@ -256,6 +266,7 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
       logLevel,
       logFormat,
       shutdownFlushMs,
+      statusFile,
       monitoringConnectTimeoutMs,
       checks,
       envNames: [...envNames],

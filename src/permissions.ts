@@ -13,6 +13,7 @@ import { hostPort } from "./config_values.ts";
 export interface PermissionSet {
   net: string[];
   read: string[];
+  write: string[];
   env: string[];
   run: string[];
   sys: string[];
@@ -50,6 +51,7 @@ export function computePermissions(
   return {
     net: [...net].sort(),
     read: [...read],
+    write: mode === "agent" && config.statusFile ? [config.statusFile] : [],
     env: [...env],
     run: [...run].sort(),
     sys: config.agentIdFromHostname ? ["hostname"] : [],
@@ -64,6 +66,7 @@ export function permissionFlags(set: PermissionSet): string[] {
   };
   add("allow-net", set.net);
   add("allow-read", set.read);
+  add("allow-write", set.write);
   add("allow-env", set.env);
   add("allow-run", set.run);
   add("allow-sys", set.sys);

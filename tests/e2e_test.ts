@@ -441,3 +441,45 @@ Deno.test("e2e: a full queue drops by policy and the heartbeat counts exactly wh
     await shutdown(agent, mock);
   }
 });
+
+Deno.test("e2e: the status file shows the agent alive and the container health check reads it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kozak-status-" });
+  const statusFile = `${dir}/agent.status`;
+  const mock = await startMock();
+  const agent = await startTask("start", {
+    ...FAST,
+    MONITORING_URL: mock.url,
+    AGENT_STATUS_FILE: statusFile,
+  });
+  const health = async () => {
+    const run = spawnDeno(
+      ["run", "--allow-env=AGENT_STATUS_FILE", `--allow-read=${statusFile}`, "healthcheck.ts"],
+      { AGENT_STATUS_FILE: statusFile },
+    );
+    return { code: (await run.exit()).code, out: [...run.stdout, ...run.stderr].join("\n") };
+  };
+  try {
+    await waitFor("a connected status", async () => {
+      try {
+        return JSON.parse(await Deno.readTextFile(statusFile)).connected === true;
+      } catch {
+        return false;
+      }
+    }, 15_000);
+    const healthy = await health();
+    assert.equal(healthy.code, 0, healthy.out);
+    assert.match(healthy.out, /alive, connected/);
+    await shutdown(agent, mock);
+    const status = JSON.parse(await Deno.readTextFile(statusFile));
+    await Deno.writeTextFile(
+      statusFile,
+      JSON.stringify({ ...status, ts: new Date(Date.now() - 60_000).toISOString() }),
+    );
+    const stale = await health();
+    assert.equal(stale.code, 1);
+    assert.match(stale.out, /60 s old/);
+  } finally {
+    await shutdown(agent, mock);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,56 @@
+/**
+ * The agent's status file (`AGENT_STATUS_FILE`, extension): rewritten every
+ * few seconds so that a container HEALTHCHECK or an operator can see that the
+ * agent's loop is alive, whether it is connected and how full its queue is.
+ *
+ * @module
+ */
+
+/** What the status file holds. */
+export interface AgentStatus {
+  /** When this status was written (RFC 3339, UTC). */
+  ts: string;
+  agent: string;
+  version: string;
+  uptime_s: number;
+  connected: boolean;
+  queue: { size: number; dropped: number };
+  skipped_runs: number;
+}
+
+/** Parses a status file's text; undefined when it is not one. */
+export function parseStatus(text: string): AgentStatus | undefined {
+  try {
+    const value = JSON.parse(text);
+    if (typeof value?.ts !== "string" || Number.isNaN(Date.parse(value.ts))) return undefined;
+    return value as AgentStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decides health: the status must be younger than `maxAgeMs`. Being
+ * disconnected from monitoring is not unhealthy — queuing while it is away is
+ * the agent doing its job — so it is reported, not judged.
+ */
+export function judgeStatus(
+  status: AgentStatus | undefined,
+  nowMs: number,
+  maxAgeMs: number,
+): { healthy: boolean; message: string } {
+  if (!status) return { healthy: false, message: "no readable status: is the agent running?" };
+  const ageMs = nowMs - Date.parse(status.ts);
+  if (ageMs > maxAgeMs) {
+    return {
+      healthy: false,
+      message: `status is ${Math.round(ageMs / 1000)} s old: the agent loop is stuck or gone`,
+    };
+  }
+  return {
+    healthy: true,
+    message: `alive, ${
+      status.connected ? "connected" : "not connected (queuing)"
+    }, queue ${status.queue.size}, dropped ${status.queue.dropped}`,
+  };
+}
