@@ -6,6 +6,8 @@
  */
 
 import type { CheckModule } from "../src/check.ts";
+import { nginx } from "./nginx/mod.ts";
+import { ssh } from "./ssh/mod.ts";
 import { tcp } from "./tcp/mod.ts";
 
 /** Every module the agent knows, by the name used in `ENABLED_MODULES`. */
@@ -13,8 +15,10 @@ export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
   string,
   CheckModule<unknown>
 >([
+  ["nginx", nginx],
+  ["ssh", ssh],
   ["tcp", tcp],
 ]);
 
 /** Module names the contract reserves that this version does not have yet. */
-export const PLANNED_MODULES: readonly string[] = ["ssh", "postgres", "mysql", "nginx", "systemd"];
+export const PLANNED_MODULES: readonly string[] = ["postgres", "mysql", "systemd"];

@@ -67,6 +67,13 @@ export interface RunContext {
    * counters). Owned by the scheduler so that modules keep no global state.
    */
   memory: Map<string, unknown>;
+  /**
+   * Tells the caller which phase the run is in (`connect`, `handshake`,
+   * `auth`, `query` …). If the deadline strikes, the timeout event names the
+   * phase that stalled, in its message and as `details.phase`. Optional to
+   * call; always provided by the scheduler.
+   */
+  phase?: (name: string) => void;
 }
 
 /** What a module instance needs from Deno; turned into `--allow-*` flags. */

@@ -92,7 +92,6 @@ const badValues: Array<[string, string, RegExp]> = [
   ["LOG_FORMAT", "xml", /pretty, json/],
   ["CHECK_CONCURRENCY", "0", /whole number from 1/],
   ["ENABLED_MODULES", "tcp,telnet", /unknown module "telnet"/],
-  ["ENABLED_MODULES", "ssh", /not available in this version/],
   ["TCP_INTERVAL_SECONDS", "-3", /number of seconds/],
   ["TCP_TIMEOUT_SECONDS", "x", /number of seconds/],
   ["AGENT_ID", "a\nb", /printable/],
@@ -111,6 +110,20 @@ for (const [variable, value, pattern] of badValues) {
     assert.match(found[0].message, pattern);
   });
 }
+
+Deno.test("a reserved module name that this version lacks is named as not available", () => {
+  const result = resolveConfig(
+    (n) => ({ ENABLED_MODULES: "tcp,future" } as Record<string, string>)[n],
+    {
+      ...options,
+      plannedModules: ["future"],
+    },
+  );
+  assert.equal(result.ok, false);
+  if (!result.ok) {
+    assert.match(result.problems[0].message, /"future" is not available in this version/);
+  }
+});
 
 Deno.test("resolveConfig reports every bad value at once", () => {
   const found = problems({ QUEUE_MAX_EVENTS: "0", LOG_LEVEL: "loud", MONITORING_URL: "ftp://x" });

@@ -243,23 +243,33 @@ export class Scheduler {
         resolve(outcomes);
       };
       entry.cancel = () => finish([]);
+      let phase: string | undefined;
       const timer = this.#clock.setTimeout(() => {
         const elapsed = this.#clock.now() - startedAt;
         controller.abort(
           new DOMException(`deadline of ${check.timeoutMs} ms reached`, "TimeoutError"),
         );
+        const during = phase === undefined ? "" : ` during ${phase}`;
         finish(check.targets.map((target) => ({
           module: check.module,
           target,
           status: "error",
           reason: "timeout",
-          message: `${check.module} check of ${target} timed out after ${check.timeoutMs} ms`,
+          message:
+            `${check.module} check of ${target} timed out after ${check.timeoutMs} ms${during}`,
           duration_ms: elapsed,
+          ...(phase === undefined ? {} : { details: { phase } }),
         })));
       }, check.timeoutMs);
       let pending: Promise<CheckResult | CheckResult[]>;
       try {
-        pending = check.run({ signal: controller.signal, memory: entry.memory });
+        pending = check.run({
+          signal: controller.signal,
+          memory: entry.memory,
+          phase: (name) => {
+            phase = name;
+          },
+        });
       } catch (error) {
         pending = Promise.reject(error);
       }

@@ -741,3 +741,25 @@ Deno.test("Scheduler logs a sink that throws and keeps running", async () => {
   assert.equal(errors.length, 3);
   assert.match(String((errors[0].fields?.error as Error).message), /BigInt/);
 });
+
+Deno.test("Scheduler names the phase a timed-out check was in", async () => {
+  const { clock, scheduler, outcomes } = harness({
+    checks: [
+      check(({ phase }) => {
+        phase?.("connect");
+        phase?.("handshake");
+        return new Promise(() => {}); // stalls in the handshake and ignores the signal
+      }, { timeoutMs: 2_000 }),
+    ],
+  });
+  scheduler.start();
+  await clock.advance(2_000);
+  scheduler.stop();
+  assert.equal(outcomes.length, 1);
+  assert.equal(outcomes[0].reason, "timeout");
+  assert.equal(
+    outcomes[0].message,
+    "tcp check of db:5432 timed out after 2000 ms during handshake",
+  );
+  assert.deepEqual(outcomes[0].details, { phase: "handshake" });
+});

@@ -1,0 +1,234 @@
+/**
+ * A real OpenSSH server for the ssh module's tests: its own config, host key,
+ * client keys and authorized_keys in a temp dir, a free 127.0.0.1 port, and a
+ * dedicated local account with a random password. Stopped by PID.
+ *
+ * Needs root (useradd, chpasswd, sshd's privilege separation), which CI has.
+ *
+ * @module
+ */
+
+import { freePort } from "./binaries.ts";
+
+/** Where Debian's openssh-server puts the daemon (sshd re-execs itself, so it needs the full path). */
+export const SSHD = "/usr/sbin/sshd";
+
+/** The dedicated test account; created when missing and deleted again when the test created it. */
+export const SSH_TEST_USER = "kozak_ssh_test";
+
+/** A running sshd and everything a test needs to log in (or fail to). */
+export interface SshdServer {
+  port: number;
+  user: string;
+  /** The account's password, random for each server. */
+  password: string;
+  /** The host key's fingerprint as `ssh-keygen -lf` prints it (`SHA256:…`). */
+  hostKeySha256: string;
+  /** Private keys: `plain` and `encrypted` are authorized, `unauthorized` is not. */
+  keys: { plain: string; encrypted: string; unauthorized: string };
+  /** The passphrase of `keys.encrypted`. */
+  passphrase: string;
+  /** sshd's log lines (stderr, `-e`) so far. */
+  log: string[];
+  /** The temp dir holding config, keys and pid file. */
+  dir: string;
+  /** Stops sshd by PID, removes the temp dir and, if it was created here, the account. */
+  stop(): Promise<void>;
+}
+
+function randomText(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)))
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+async function exec(command: string, args: string[], stdin?: string): Promise<string> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${out.code}): ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return text;
+}
+
+function userExists(user: string): boolean {
+  return Deno.readTextFileSync("/etc/passwd").split("\n").some((l) => l.startsWith(`${user}:`));
+}
+
+/** Creates the account if missing; returns whether it was created here. */
+async function ensureUser(user: string, password: string): Promise<boolean> {
+  let created = false;
+  if (!userExists(user)) {
+    await exec("useradd", ["-M", "-s", "/bin/sh", "-c", "Kozak agent ssh test", user]);
+    created = true;
+  }
+  // A password also unlocks the account: with UsePAM no, sshd refuses locked accounts.
+  await exec("chpasswd", [], `${user}:${password}\n`);
+  return created;
+}
+
+async function removeUser(user: string): Promise<void> {
+  // sshd's per-connection children may still be exiting as that user.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await exec("userdel", [user]);
+      return;
+    } catch (error) {
+      if (attempt === 19) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function keygen(path: string, passphrase: string, comment: string): Promise<void> {
+  await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", passphrase, "-C", comment, "-f", path]);
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    rest += chunk;
+    const parts = rest.split("\n");
+    rest = parts.pop() ?? "";
+    into.push(...parts);
+  }
+  if (rest) into.push(rest);
+}
+
+/**
+ * Starts sshd on a free 127.0.0.1 port and waits until it listens. On any
+ * failure during start-up everything created so far is removed again.
+ */
+export async function startSshd(): Promise<SshdServer> {
+  const user = SSH_TEST_USER;
+  const password = randomText(12);
+  const passphrase = `kozak ${randomText(6)}`;
+  const dir = await Deno.makeTempDir({ prefix: "kozak-sshd-" });
+  let createdUser = false;
+  let child: Deno.ChildProcess | undefined;
+  let output: Promise<unknown> = Promise.resolve();
+  const log: string[] = [];
+
+  const cleanup = async () => {
+    if (child) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already exited */ }
+      const timer = setTimeout(() => {
+        try {
+          child?.kill("SIGKILL");
+        } catch { /* already exited */ }
+      }, 5000);
+      await child.status;
+      clearTimeout(timer);
+      await output;
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (createdUser) await removeUser(user);
+  };
+
+  try {
+    createdUser = await ensureUser(user, password);
+    // sshd reads authorized_keys as the user: the dir must be traversable.
+    await Deno.chmod(dir, 0o755);
+    await Deno.mkdir("/run/sshd", { recursive: true, mode: 0o755 });
+
+    const hostKey = `${dir}/ssh_host_ed25519_key`;
+    const keys = {
+      plain: `${dir}/id_plain`,
+      encrypted: `${dir}/id_encrypted`,
+      unauthorized: `${dir}/id_unauthorized`,
+    };
+    await keygen(hostKey, "", "kozak test host");
+    await keygen(keys.plain, "", "kozak test plain");
+    await keygen(keys.encrypted, passphrase, "kozak test encrypted");
+    await keygen(keys.unauthorized, "", "kozak test unauthorized");
+    const authorized = `${dir}/authorized_keys`;
+    await Deno.writeTextFile(
+      authorized,
+      (await Deno.readTextFile(`${keys.plain}.pub`)) +
+        (await Deno.readTextFile(`${keys.encrypted}.pub`)),
+    );
+    await Deno.chmod(authorized, 0o644);
+    const fingerprintLine = await exec("ssh-keygen", [
+      "-l",
+      "-E",
+      "sha256",
+      "-f",
+      `${hostKey}.pub`,
+    ]);
+    const hostKeySha256 = /SHA256:[A-Za-z0-9+/]+/.exec(fingerprintLine)?.[0];
+    if (!hostKeySha256) throw new Error(`no fingerprint in ${JSON.stringify(fingerprintLine)}`);
+
+    const port = freePort();
+    const config = `${dir}/sshd_config`;
+    await Deno.writeTextFile(
+      config,
+      [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${hostKey}`,
+        `PidFile ${dir}/sshd.pid`,
+        `AuthorizedKeysFile ${authorized}`,
+        "StrictModes no",
+        "UsePAM no",
+        "PasswordAuthentication yes",
+        "PubkeyAuthentication yes",
+        "KbdInteractiveAuthentication no",
+        "PermitRootLogin no",
+        `AllowUsers ${user}`,
+        "MaxStartups 100",
+        "MaxAuthTries 6",
+        "LoginGraceTime 30",
+        "LogLevel VERBOSE",
+        "",
+      ].join("\n"),
+    );
+    await exec(SSHD, ["-t", "-f", config]);
+
+    child = new Deno.Command(SSHD, {
+      args: ["-D", "-e", "-f", config],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    output = Promise.all([collect(child.stdout, log), collect(child.stderr, log)]);
+    let exited = false;
+    child.status.then(() => (exited = true));
+    const deadline = performance.now() + 10_000;
+    while (!log.some((l) => l.includes(`Server listening on 127.0.0.1 port ${port}`))) {
+      if (exited) throw new Error(`sshd exited during start-up:\n${log.join("\n")}`);
+      if (performance.now() > deadline) {
+        throw new Error(`sshd did not start listening within 10 s:\n${log.join("\n")}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return {
+      port,
+      user,
+      password,
+      hostKeySha256,
+      keys,
+      passphrase,
+      log,
+      dir,
+      stop: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
