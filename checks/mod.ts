@@ -8,6 +8,7 @@
 import type { CheckModule } from "../src/check.ts";
 import { nginx } from "./nginx/mod.ts";
 import { ssh } from "./ssh/mod.ts";
+import { systemd } from "./systemd/mod.ts";
 import { tcp } from "./tcp/mod.ts";
 
 /** Every module the agent knows, by the name used in `ENABLED_MODULES`. */
@@ -17,8 +18,9 @@ export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
 >([
   ["nginx", nginx],
   ["ssh", ssh],
+  ["systemd", systemd],
   ["tcp", tcp],
 ]);
 
 /** Module names the contract reserves that this version does not have yet. */
-export const PLANNED_MODULES: readonly string[] = ["postgres", "mysql", "systemd"];
+export const PLANNED_MODULES: readonly string[] = ["postgres", "mysql"];

@@ -1,0 +1,55 @@
+/**
+ * Runs the systemd check the way the agent would, in its own process, and
+ * prints what it returned as one JSON line. The systemd tests start it with
+ * exactly `--allow-run=systemctl` and a PATH whose first entry holds a fake
+ * systemctl (Deno resolves `--allow-run=systemctl` through PATH when the
+ * process starts, so the fake must be chosen before that).
+ *
+ * Usage: deno run --allow-run=systemctl systemd_runner.ts '{"services":"a,b","runs":2,"timeoutMs":500}'
+ *
+ * @module
+ */
+
+import { systemd } from "../../checks/systemd/mod.ts";
+
+/** What the runner is asked to do. */
+export interface RunnerInput {
+  /** The value of SYSTEMD_SERVICES. */
+  services: string;
+  /** Runs of the one instance, sharing its memory (default 1). */
+  runs?: number;
+  /** The deadline of each run (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+/** What the runner prints. */
+export interface RunnerOutput {
+  specs: { name: string; targets: string[]; configError?: string }[];
+  runs: { elapsedMs: number; results: unknown }[];
+}
+
+if (import.meta.main) {
+  const input: RunnerInput = JSON.parse(Deno.args[0]);
+  const specs = systemd.parse((name) => (name === "SYSTEMD_SERVICES" ? input.services : undefined));
+  const output: RunnerOutput = {
+    specs: specs.map(({ name, targets, configError }) => ({ name, targets, configError })),
+    runs: [],
+  };
+  const runnable = specs.find((s) => s.config !== undefined);
+  const memory = new Map<string, unknown>();
+  for (let i = 0; runnable && i < (input.runs ?? 1); i++) {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException("deadline reached", "TimeoutError")),
+      input.timeoutMs ?? 2000,
+    );
+    const started = performance.now();
+    try {
+      const results = await systemd.run(runnable.config!, { signal: controller.signal, memory });
+      output.runs.push({ elapsedMs: performance.now() - started, results });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  console.log(JSON.stringify(output));
+}
