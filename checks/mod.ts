@@ -6,6 +6,7 @@
  */
 
 import type { CheckModule } from "../src/check.ts";
+import { mysql } from "./mysql/mod.ts";
 import { nginx } from "./nginx/mod.ts";
 import { ssh } from "./ssh/mod.ts";
 import { systemd } from "./systemd/mod.ts";
@@ -16,6 +17,7 @@ export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
   string,
   CheckModule<unknown>
 >([
+  ["mysql", mysql],
   ["nginx", nginx],
   ["ssh", ssh],
   ["systemd", systemd],
@@ -23,4 +25,4 @@ export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
 ]);
 
 /** Module names the contract reserves that this version does not have yet. */
-export const PLANNED_MODULES: readonly string[] = ["postgres", "mysql"];
+export const PLANNED_MODULES: readonly string[] = ["postgres"];

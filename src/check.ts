@@ -26,6 +26,7 @@ export type Reason =
   | "unavailable"
   | "permission"
   | "config"
+  | "threshold"
   | "internal";
 
 /** Every reason, for validation and documentation. */
@@ -42,6 +43,7 @@ export const REASONS: readonly Reason[] = [
   "unavailable",
   "permission",
   "config",
+  "threshold",
   "internal",
 ];
 

@@ -60,3 +60,14 @@ Deno.test("no task in deno.json grants everything or unrestricted network", asyn
     }
   }
 });
+
+Deno.test("the schema's reason and module lists match the code's", async () => {
+  const { REASONS } = await import("../src/check.ts");
+  const { MODULES } = await import("../checks/mod.ts");
+  const schema = JSON.parse(await Deno.readTextFile(ROOT + "schema/event.schema.json"));
+  assert.deepEqual([...schema.definitions.reason.enum].sort(), [...REASONS].sort());
+  const modules: string[] = schema.definitions.module.enum;
+  for (const name of MODULES.keys()) {
+    assert.ok(modules.includes(name), `${name} missing from the schema`);
+  }
+});

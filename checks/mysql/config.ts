@@ -1,0 +1,127 @@
+/**
+ * Reads the `MYSQL_*` variables into one check instance. A bad or missing
+ * value becomes a config error naming the variable; the password is never
+ * quoted back.
+ *
+ * @module
+ */
+
+import type { EnvReader, InstanceSpec } from "../../src/check.ts";
+import {
+  ConfigValueError,
+  hostPort,
+  integer,
+  oneOf,
+  optional,
+  parseHostPort,
+  port,
+  required,
+  seconds,
+} from "../../src/config_values.ts";
+
+/** Every variable the module reads. */
+export const MYSQL_ENV = [
+  "MYSQL_HOST",
+  "MYSQL_PORT",
+  "MYSQL_USER",
+  "MYSQL_PASSWORD",
+  "MYSQL_DATABASE",
+  "MYSQL_SSL",
+  "MYSQL_WARN_CONNECTIONS_PCT",
+  "MYSQL_CONNECT_TIMEOUT_SECONDS",
+] as const;
+
+/** The variables whose values are secrets. */
+export const MYSQL_SECRET_ENV = ["MYSQL_PASSWORD"] as const;
+
+/** Defaults, in one place for the code, the tests and the README. */
+export const MYSQL_DEFAULTS = {
+  port: 3306,
+  warnConnectionsPct: 90,
+  connectTimeoutSeconds: 3,
+} as const;
+
+/** The resolved configuration of the one MySQL / MariaDB target. */
+export interface MysqlConfig {
+  /** Host name or IP literal as dialled (IPv6 without brackets). */
+  host: string;
+  port: number;
+  /** `host:port` as written in events and `--allow-net` (`[::1]:3306`). */
+  target: string;
+  user: string;
+  /** Empty string for an account without a password. */
+  password: string;
+  /** Default database to select at login; absent means none. */
+  database?: string;
+  /** `MYSQL_SSL=true`: TLS required, certificate and host name verified. */
+  ssl: boolean;
+  /** `status: "warn"` when this share (percent) of `max_connections` is in use. */
+  warnConnectionsPct: number;
+  /** Bound of TCP connect + server greeting + TLS + login, in ms. */
+  connectTimeoutMs: number;
+}
+
+/** Splits `MYSQL_HOST` (a name, an IPv4 literal, or an IPv6 literal with or without brackets). */
+function parseHost(raw: string, portNumber: number): string {
+  if (/^[^:\[\]]+:\d+$/.test(raw)) {
+    throw new ConfigValueError(
+      "MYSQL_HOST",
+      `${JSON.stringify(raw)} holds a port: write the host alone and the port in MYSQL_PORT`,
+    );
+  }
+  const unbracketed = raw.replace(/^\[(.*)\]$/, "$1");
+  const text = unbracketed.includes(":")
+    ? `[${unbracketed}]:${portNumber}`
+    : `${unbracketed}:${portNumber}`;
+  try {
+    return parseHostPort(text).host;
+  } catch {
+    throw new ConfigValueError(
+      "MYSQL_HOST",
+      `${JSON.stringify(raw)} is not a host name or IP address`,
+    );
+  }
+}
+
+/** `MYSQL_*` → one instance (or one config error). Never throws. */
+export function parseMysql(env: EnvReader): InstanceSpec<MysqlConfig>[] {
+  let target = "MYSQL_HOST";
+  try {
+    const portNumber = port(env, "MYSQL_PORT", MYSQL_DEFAULTS.port);
+    const host = parseHost(
+      required(env, "MYSQL_HOST", "is required: the MySQL / MariaDB server to check"),
+      portNumber,
+    );
+    target = hostPort(host, portNumber);
+    const config: MysqlConfig = {
+      host,
+      port: portNumber,
+      target,
+      user: required(env, "MYSQL_USER", "is required: the account the check logs in with"),
+      // Taken as written: a password may begin or end with blanks.
+      password: env("MYSQL_PASSWORD") ?? "",
+      ssl: oneOf(env, "MYSQL_SSL", ["true", "false"], "false") === "true",
+      warnConnectionsPct: integer(
+        env,
+        "MYSQL_WARN_CONNECTIONS_PCT",
+        MYSQL_DEFAULTS.warnConnectionsPct,
+        1,
+        100,
+      ),
+      connectTimeoutMs: seconds(
+        env,
+        "MYSQL_CONNECT_TIMEOUT_SECONDS",
+        MYSQL_DEFAULTS.connectTimeoutSeconds,
+        { min: 0.1, max: 300 },
+      ),
+    };
+    const database = optional(env, "MYSQL_DATABASE");
+    if (database !== undefined) config.database = database;
+    return [{ name: target, targets: [target], config }];
+  } catch (error) {
+    const message = error instanceof ConfigValueError
+      ? error.message
+      : `MYSQL_*: ${(error as Error).message}`;
+    return [{ name: target, targets: [target], configError: message }];
+  }
+}
