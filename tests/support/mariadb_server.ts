@@ -11,6 +11,7 @@
  */
 
 import { freePort } from "./binaries.ts";
+import { stopChild } from "./child.ts";
 
 /** The binaries a MariaDB test needs; pass them to `skipUnlessAvailable`. */
 export const MARIADB_BINARIES = [
@@ -69,18 +70,7 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    if (child) {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already exited */ }
-      const timer = setTimeout(() => {
-        try {
-          child?.kill("SIGKILL");
-        } catch { /* already exited */ }
-      }, 20_000);
-      await child.status;
-      clearTimeout(timer);
-    }
+    if (child) await stopChild(child, 20_000);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   const log = () => Deno.readTextFile(logPath).catch(() => "");

@@ -9,6 +9,7 @@
  */
 
 import { freePort } from "./binaries.ts";
+import { stopChild } from "./child.ts";
 
 /** Debian's nginx. */
 export const NGINX_BINARY = "/usr/sbin/nginx";
@@ -181,18 +182,8 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* already gone */ }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 10_000);
+      if (!exited) await stopChild(child, 10_000);
       await status;
-      clearTimeout(timer);
       await output;
     })();
     return stopped;

@@ -6,6 +6,7 @@
  */
 
 import type { ReceivedEvent } from "../../mock_monitoring.ts";
+import { collectLines } from "./child.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -22,20 +23,6 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-/** Collects a stream's lines as they arrive. */
-function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
-  return (async () => {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
-      const parts = rest.split("\n");
-      rest = parts.pop() ?? "";
-      into.push(...parts);
-    }
-    if (rest) into.push(rest);
-  })();
 }
 
 /** A child process with its output captured line by line. */

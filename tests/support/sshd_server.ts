@@ -9,6 +9,7 @@
  */
 
 import { freePort } from "./binaries.ts";
+import { collectLines, stopChild } from "./child.ts";
 
 /** Where Debian's openssh-server puts the daemon (sshd re-execs itself, so it needs the full path). */
 export const SSHD = "/usr/sbin/sshd";
@@ -97,17 +98,6 @@ async function keygen(path: string, passphrase: string, comment: string): Promis
   await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", passphrase, "-C", comment, "-f", path]);
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    rest += chunk;
-    const parts = rest.split("\n");
-    rest = parts.pop() ?? "";
-    into.push(...parts);
-  }
-  if (rest) into.push(rest);
-}
-
 /**
  * Starts sshd on a free 127.0.0.1 port and waits until it listens. On any
  * failure during start-up everything created so far is removed again.
@@ -124,16 +114,7 @@ export async function startSshd(): Promise<SshdServer> {
 
   const cleanup = async () => {
     if (child) {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already exited */ }
-      const timer = setTimeout(() => {
-        try {
-          child?.kill("SIGKILL");
-        } catch { /* already exited */ }
-      }, 5000);
-      await child.status;
-      clearTimeout(timer);
+      await stopChild(child, 5000);
       await output;
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -205,7 +186,7 @@ export async function startSshd(): Promise<SshdServer> {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    output = Promise.all([collect(child.stdout, log), collect(child.stderr, log)]);
+    output = Promise.all([collectLines(child.stdout, log), collectLines(child.stderr, log)]);
     let exited = false;
     child.status.then(() => (exited = true));
     const deadline = performance.now() + 10_000;
