@@ -8,6 +8,7 @@
 import type { CheckModule } from "../src/check.ts";
 import { mysql } from "./mysql/mod.ts";
 import { nginx } from "./nginx/mod.ts";
+import { postgres } from "./postgres/mod.ts";
 import { ssh } from "./ssh/mod.ts";
 import { systemd } from "./systemd/mod.ts";
 import { tcp } from "./tcp/mod.ts";
@@ -19,10 +20,11 @@ export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
 >([
   ["mysql", mysql],
   ["nginx", nginx],
+  ["postgres", postgres],
   ["ssh", ssh],
   ["systemd", systemd],
   ["tcp", tcp],
 ]);
 
 /** Module names the contract reserves that this version does not have yet. */
-export const PLANNED_MODULES: readonly string[] = ["postgres"];
+export const PLANNED_MODULES: readonly string[] = [];
