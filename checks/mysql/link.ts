@@ -54,8 +54,17 @@ function noop() {}
 export class Link {
   /** The raw TCP socket; give it to mysql2 as `stream`. */
   readonly socket: net.Socket;
+  /** Tells the scheduler each new phase, so a timeout at the deadline names it. */
+  onPhase: (phase: Phase) => void = () => {};
+  #phase: Phase = "connect";
   /** How far the run got; names the phase in messages. */
-  phase: Phase = "connect";
+  get phase(): Phase {
+    return this.#phase;
+  }
+  set phase(phase: Phase) {
+    this.#phase = phase;
+    this.onPhase(phase);
+  }
   /** The query in flight, for messages and details. */
   query?: string;
 

@@ -65,9 +65,11 @@ function openDriver(config: MysqlConfig, link: Link): Driver {
   return driver;
 }
 
-async function run(config: MysqlConfig, { signal }: RunContext): Promise<CheckResult> {
+async function run(config: MysqlConfig, { signal, phase }: RunContext): Promise<CheckResult> {
   const started = performance.now();
   const link = new Link(config, signal);
+  if (phase) link.onPhase = phase;
+  phase?.(link.phase);
   let result: CheckResult;
   try {
     const driver = openDriver(config, link);

@@ -334,13 +334,17 @@ function timedOut(target: string, phase: string): CheckResult {
   return failure(target, "timeout", `timed out ${phase}`);
 }
 
-async function run(config: NginxConfig, { signal, memory }: RunContext): Promise<CheckResult> {
+async function run(
+  config: NginxConfig,
+  { signal, memory, phase = () => {} }: RunContext,
+): Promise<CheckResult> {
   const target = config.url;
   // A client of its own per run: closing it closes the connection, so no
   // pooled socket outlives the run (also after a timeout).
   const client = Deno.createHttpClient({});
   try {
     let response: Response;
+    phase("request");
     try {
       const headers: Record<string, string> = { Accept: "text/plain" };
       if (config.authorization) headers.Authorization = config.authorization;
@@ -355,6 +359,7 @@ async function run(config: NginxConfig, { signal, memory }: RunContext): Promise
       return httpStatusFailure(config, response);
     }
 
+    phase("body");
     const body = await readCapped(response, MAX_BODY_BYTES, signal);
     if (signal.aborted) {
       const soFar = body.kind === "complete" ? body.bytes.byteLength : body.bytes;

@@ -218,7 +218,16 @@ const SUPPORTED_AUTH = new Set([0, 3, 5, 10, 11, 12]);
  * phase the run stopped in.
  */
 class Session {
-  phase: Phase = "connect";
+  #phase: Phase = "connect";
+  /** Set by the run: tells the scheduler the phase, so a timeout at the deadline names it. */
+  onPhase: (phase: Phase) => void = () => {};
+  get phase(): Phase {
+    return this.#phase;
+  }
+  set phase(phase: Phase) {
+    this.#phase = phase;
+    this.onPhase(phase);
+  }
   /** A failure detected beside the driver; wins over whatever the driver reports. */
   failure: CheckFailure | undefined;
   tls = false;
@@ -741,11 +750,13 @@ const QUERY_FIELDS: Record<QueryName, string> = {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-async function run(config: PostgresConfig, { signal }: RunContext): Promise<CheckResult> {
+async function run(config: PostgresConfig, { signal, phase }: RunContext): Promise<CheckResult> {
   if (signal.aborted) {
     return failure(config.target, "timeout", `no time left to check ${config.address}`);
   }
   const session = new Session(config, signal);
+  if (phase) session.onPhase = phase;
+  phase?.(session.phase);
   const sql = postgresJs(driverOptions(config, session));
   let graceful = false;
   try {

@@ -1,0 +1,70 @@
+/**
+ * A timeout reported by the scheduler at the deadline names the phase the
+ * real module was in, through the modules' `phase` reports.
+ */
+
+import assert from "node:assert/strict";
+import { MODULES } from "../checks/mod.ts";
+import { realClock } from "../src/clock.ts";
+import { resolveConfig } from "../src/config.ts";
+import { scheduleInstances } from "../src/instances.ts";
+import type { CheckOutcome } from "../src/protocol.ts";
+import { Scheduler } from "../src/scheduler.ts";
+import { silentListener } from "./support/listeners.ts";
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function timeoutAgainstSilentPeer(
+  vars: (port: number) => Record<string, string>,
+): Promise<CheckOutcome> {
+  const listener = silentListener();
+  try {
+    const env: Record<string, string> = { CHECK_TIMEOUT_SECONDS: "0.3", ...vars(listener.port) };
+    const result = resolveConfig((n) => env[n], { modules: MODULES, hostname: () => "t" });
+    assert.ok(result.ok);
+    const { checks, problems } = scheduleInstances(result.config.checks);
+    assert.deepEqual(problems, []);
+    const outcomes: CheckOutcome[] = [];
+    await new Scheduler({ checks, clock: realClock, log: silent, sink: (o) => outcomes.push(o) })
+      .runOnce();
+    assert.equal(outcomes.length, 1);
+    return outcomes[0];
+  } finally {
+    await listener.close();
+  }
+}
+
+Deno.test("a MySQL server that never greets times out during the greeting", async () => {
+  const outcome = await timeoutAgainstSilentPeer((port) => ({
+    ENABLED_MODULES: "mysql",
+    MYSQL_HOST: "127.0.0.1",
+    MYSQL_PORT: String(port),
+    MYSQL_USER: "u",
+  }));
+  assert.equal(outcome.reason, "timeout");
+  assert.equal(outcome.details?.phase, "greeting");
+  assert.match(outcome.message ?? "", /timed out after 300 ms during greeting/);
+});
+
+Deno.test("an SSH server that never sends its banner times out during the handshake", async () => {
+  const outcome = await timeoutAgainstSilentPeer((port) => ({
+    ENABLED_MODULES: "ssh",
+    SSH_HOST: "127.0.0.1",
+    SSH_PORT: String(port),
+    SSH_USER: "u",
+    SSH_PASSWORD: "p",
+  }));
+  assert.equal(outcome.reason, "timeout");
+  assert.equal(outcome.details?.phase, "handshake");
+});
+
+Deno.test("a PostgreSQL server that never answers times out in its first phase after connect", async () => {
+  const outcome = await timeoutAgainstSilentPeer((port) => ({
+    ENABLED_MODULES: "postgres",
+    POSTGRES_HOST: "127.0.0.1",
+    POSTGRES_PORT: String(port),
+    POSTGRES_USER: "u",
+  }));
+  assert.equal(outcome.reason, "timeout");
+  assert.ok(["tls", "startup"].includes(String(outcome.details?.phase)), JSON.stringify(outcome));
+});
