@@ -13,17 +13,40 @@ export function closedPort(): number {
   return port;
 }
 
-/** A listener that accepts and closes every connection. */
-export function openListener(
+/** A loopback TCP server for tests; see {@link serveTcp}. */
+export interface TestTcpServer {
+  port: number;
+  /** Connections accepted so far. */
+  accepted(): number;
+  /** Closes the listener and every open connection, and waits for every handler. */
+  close(): Promise<void>;
+}
+
+/**
+ * Accepts connections on a free port and hands each to `handle`; the
+ * connection is closed when the handler returns or throws (a peer that went
+ * away is not an error here).
+ */
+export function serveTcp(
+  handle: (conn: Deno.TcpConn) => Promise<void>,
   hostname = "127.0.0.1",
-): { port: number; accepted: () => number; close: () => Promise<void> } {
+): TestTcpServer {
   const listener = Deno.listen({ hostname, port: 0 });
+  const open = new Set<Deno.TcpConn>();
+  const handlers: Promise<void>[] = [];
   let accepted = 0;
+  const closeConn = (conn: Deno.TcpConn) => {
+    open.delete(conn);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
   const loop = (async () => {
     try {
       for await (const conn of listener) {
         accepted += 1;
-        conn.close();
+        open.add(conn);
+        handlers.push(handle(conn).catch(() => {}).finally(() => closeConn(conn)));
       }
     } catch { /* listener closed */ }
   })();
@@ -32,9 +55,16 @@ export function openListener(
     accepted: () => accepted,
     close: async () => {
       listener.close();
+      [...open].forEach(closeConn);
       await loop;
+      await Promise.all(handlers);
     },
   };
+}
+
+/** A listener that accepts and closes every connection. */
+export function openListener(hostname = "127.0.0.1"): TestTcpServer {
+  return serveTcp(() => Promise.resolve(), hostname);
 }
 
 /**
@@ -66,32 +96,12 @@ export async function blackholeListener(): Promise<{ port: number; close: () => 
   };
 }
 
-/** A listener that accepts and then never writes (holds sockets open). */
-export function silentListener(): {
-  port: number;
-  accepted: () => number;
-  close: () => Promise<void>;
-} {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) held.push(conn);
-    } catch { /* listener closed */ }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    accepted: () => held.length,
-    close: async () => {
-      listener.close();
-      held.forEach((c) => {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      });
-      await loop;
-    },
-  };
+/** A listener that accepts and then never writes (holds sockets open until the peer or close() ends them). */
+export function silentListener(): TestTcpServer {
+  return serveTcp(async (conn) => {
+    const buffer = new Uint8Array(4096);
+    while (await conn.read(buffer) !== null) { /* read and ignore */ }
+  });
 }
 
 /** A host name that fails to resolve locally (a 64-character label), without any DNS traffic. */

@@ -10,6 +10,7 @@
 
 import net from "node:net";
 import tls from "node:tls";
+import { serveTcp } from "./listeners.ts";
 
 const CLIENT_SSL = 0x0800;
 
@@ -88,14 +89,10 @@ export interface FakeMysql {
 
 /** Starts a fake on a free 127.0.0.1 port. */
 export function startFakeMysql(behaviour: FakeBehaviour): FakeMysql {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const open = new Set<Deno.Conn>();
-  const handlers: Promise<void>[] = [];
   const queries: string[] = [];
-  let accepted = 0;
   let closed = 0;
 
-  async function serve(conn: Deno.Conn): Promise<void> {
+  const server = serveTcp(async (conn) => {
     try {
       if (behaviour.kind === "banner") {
         await conn.write(behaviour.bytes);
@@ -118,39 +115,15 @@ export function startFakeMysql(behaviour: FakeBehaviour): FakeMysql {
       closed += 1;
     } catch {
       closed += 1; // reset by the client counts as closed too
-    } finally {
-      open.delete(conn);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
     }
-  }
-
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        accepted += 1;
-        open.add(conn);
-        handlers.push(serve(conn));
-      }
-    } catch { /* listener closed */ }
-  })();
+  });
 
   return {
-    port: (listener.addr as Deno.NetAddr).port,
-    accepted: () => accepted,
+    port: server.port,
+    accepted: server.accepted,
     closedByClient: () => closed,
     queries: () => [...queries],
-    close: async () => {
-      listener.close();
-      for (const conn of open) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      }
-      await loop;
-      await Promise.all(handlers);
-    },
+    close: server.close,
   };
 }
 

@@ -10,6 +10,7 @@
 
 import { freePort } from "./binaries.ts";
 import { stopChild } from "./child.ts";
+import { serveTcp } from "./listeners.ts";
 
 /** Debian's nginx. */
 export const NGINX_BINARY = "/usr/sbin/nginx";
@@ -232,68 +233,41 @@ export interface Upstream {
  * for the stalled responses at shutdown.
  */
 export function startUpstream(): Upstream {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held = new Set<Deno.Conn>();
-  let accepted = 0;
   let closing = false;
   const encoder = new TextEncoder();
-  const serve = async (conn: Deno.Conn) => {
-    held.add(conn);
-    try {
-      const buffer = new Uint8Array(8192);
-      let request = "";
-      while (!request.includes("\r\n\r\n")) {
-        const n = await conn.read(buffer);
-        if (n === null) return;
-        request += new TextDecoder().decode(buffer.subarray(0, n));
-      }
-      const path = request.split(" ")[1] ?? "";
-      if (path === "/upstream/stall") {
-        await conn.write(encoder.encode(
-          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 97\r\n\r\n" +
-            "Active connections: 1 \n",
-        ));
-        await conn.read(buffer); // until nginx gives up on us
-      } else if (path === "/upstream/endless") {
-        await conn.write(encoder.encode(
-          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
-        ));
-        const chunk = encoder.encode("Active connections: 1 \n".repeat(700));
-        while (!closing) await conn.write(chunk);
-      } else {
-        await conn.write(encoder.encode(
-          "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        ));
-      }
-    } catch {
-      /* the peer went away */
-    } finally {
-      held.delete(conn);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
+  const server = serveTcp(async (conn) => {
+    const buffer = new Uint8Array(8192);
+    let request = "";
+    while (!request.includes("\r\n\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) return;
+      request += new TextDecoder().decode(buffer.subarray(0, n));
     }
-  };
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        accepted += 1;
-        serve(conn);
-      }
-    } catch { /* listener closed */ }
-  })();
+    const path = request.split(" ")[1] ?? "";
+    if (path === "/upstream/stall") {
+      await conn.write(encoder.encode(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 97\r\n\r\n" +
+          "Active connections: 1 \n",
+      ));
+      await conn.read(buffer); // until nginx gives up on us
+    } else if (path === "/upstream/endless") {
+      await conn.write(encoder.encode(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
+      ));
+      const chunk = encoder.encode("Active connections: 1 \n".repeat(700));
+      while (!closing) await conn.write(chunk);
+    } else {
+      await conn.write(encoder.encode(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      ));
+    }
+  });
   return {
-    port: (listener.addr as Deno.NetAddr).port,
-    accepted: () => accepted,
+    port: server.port,
+    accepted: server.accepted,
     close: async () => {
-      closing = true;
-      listener.close();
-      for (const conn of held) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      }
-      await loop;
+      closing = true; // ends the endless body's loop
+      await server.close();
     },
   };
 }

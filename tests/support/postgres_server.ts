@@ -13,6 +13,7 @@
  */
 
 import { findBinary, freePort } from "./binaries.ts";
+import { serveTcp } from "./listeners.ts";
 
 /** Debian's server binaries, newest version first. */
 const VERSIONS = ["17", "16", "15", "14", "13"];
@@ -306,11 +307,11 @@ export function scriptedListener(
     answer?: (chunk: Uint8Array, index: number) => Uint8Array | null;
   } = {},
 ): { port: number; connections: ScriptedConnection[]; close: () => Promise<void> } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const connections: ScriptedConnection[] = [];
-  const open = new Set<Deno.Conn>();
-  const tasks: Promise<void>[] = [];
-  const serve = async (conn: Deno.Conn, record: ScriptedConnection) => {
+  const server = serveTcp(async (conn) => {
+    let done!: () => void;
+    const record: ScriptedConnection = { received: 0, closed: new Promise<void>((r) => done = r) };
+    connections.push(record);
     try {
       if (options.greeting) await conn.write(options.greeting);
       const buffer = new Uint8Array(64 * 1024);
@@ -321,44 +322,11 @@ export function scriptedListener(
         const reply = options.answer?.(buffer.slice(0, n), index);
         if (reply) await conn.write(reply);
       }
-    } catch { /* reset by the client, or closed by close() */ }
-  };
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        open.add(conn);
-        let done!: () => void;
-        const record: ScriptedConnection = {
-          received: 0,
-          closed: new Promise<void>((r) => done = r),
-        };
-        connections.push(record);
-        tasks.push(
-          serve(conn, record).finally(() => {
-            done();
-            open.delete(conn);
-            try {
-              conn.close();
-            } catch { /* already closed */ }
-          }),
-        );
-      }
-    } catch { /* listener closed */ }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    connections,
-    close: async () => {
-      listener.close();
-      for (const conn of open) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      }
-      await loop;
-      await Promise.all(tasks);
-    },
-  };
+    } finally {
+      done(); // EOF, a reset by the client, or closed by close()
+    }
+  });
+  return { port: server.port, connections, close: server.close };
 }
 
 /** PostgreSQL backend messages for fake servers. */
