@@ -14,6 +14,8 @@ import {
   startMariaDb,
 } from "../../tests/support/mariadb_server.ts";
 import {
+  type FakeBehaviour,
+  type FakeMysql,
   handshakePacket,
   startFakeMysql,
   startTlsFakeMysql,
@@ -462,86 +464,79 @@ Deno.test("mysql reports unavailable for an error packet sent in place of the gr
 });
 
 Deno.test("mysql honours the deadline in every phase and closes its connection", async (t) => {
-  await t.step("login never answered (plain)", async () => {
-    const fake = startFakeMysql({ kind: "greet-then-silent" });
-    try {
-      const { result, elapsedMs } = await runCheck(
-        configOf({
-          MYSQL_HOST: "127.0.0.1",
-          MYSQL_PORT: String(fake.port),
-          MYSQL_USER: "u",
-          MYSQL_PASSWORD: "fake-pw-1",
-        }),
-        500,
-      );
-      assertError(result, "timeout");
-      assert.equal(result.details?.phase, "login");
-      assert.ok(elapsedMs >= 490 && elapsedMs < 500 + MARGIN_MS, `took ${elapsedMs} ms`);
-      await waitFor("the client to close", () => fake.closedByClient() === 1, 2_000);
-    } finally {
-      await fake.close();
-    }
-  });
-
-  await t.step("TLS handshake never answered (MYSQL_SSL=true)", async () => {
-    const fake = startFakeMysql({ kind: "greet-then-silent", ssl: true });
-    try {
-      const { result, elapsedMs } = await runCheck(
-        configOf({
-          MYSQL_HOST: "127.0.0.1",
-          MYSQL_PORT: String(fake.port),
-          MYSQL_USER: "u",
-          MYSQL_SSL: "true",
-        }),
-        500,
-      );
-      assertError(result, "timeout");
-      assert.equal(result.details?.phase, "login");
-      assert.ok(elapsedMs >= 490 && elapsedMs < 500 + MARGIN_MS, `took ${elapsedMs} ms`);
-      await waitFor("the client to close", () => fake.closedByClient() === 1, 2_000);
-    } finally {
-      await fake.close();
-    }
-  });
-
-  await t.step("login stalls past MYSQL_CONNECT_TIMEOUT_SECONDS", async () => {
-    const fake = startFakeMysql({ kind: "greet-then-silent" });
-    try {
-      const { result, elapsedMs } = await runCheck(
-        configOf({
-          MYSQL_HOST: "127.0.0.1",
-          MYSQL_PORT: String(fake.port),
-          MYSQL_USER: "u",
-          MYSQL_CONNECT_TIMEOUT_SECONDS: "0.3",
-        }),
-        3_000,
-      );
-      assertError(result, "timeout");
-      assert.match(result.message ?? "", /login .* did not complete within 0.3 s/);
-      assert.ok(elapsedMs >= 290 && elapsedMs < 300 + MARGIN_MS, `took ${elapsedMs} ms`);
-      await waitFor("the client to close", () => fake.closedByClient() === 1, 2_000);
-    } finally {
-      await fake.close();
-    }
-  });
-
-  await t.step("query never answered", async () => {
-    const fake = startFakeMysql({ kind: "login-then-silent" });
-    try {
-      const { result, elapsedMs } = await runCheck(
-        configOf({ MYSQL_HOST: "127.0.0.1", MYSQL_PORT: String(fake.port), MYSQL_USER: "u" }),
-        500,
-      );
-      assertError(result, "timeout");
-      assert.equal(result.details?.phase, "query");
-      assert.equal(result.details?.query, "select_1");
-      assert.deepEqual(fake.queries(), [QUERIES.select_1]);
-      assert.ok(elapsedMs >= 490 && elapsedMs < 500 + MARGIN_MS, `took ${elapsedMs} ms`);
-      await waitFor("the client to close", () => fake.closedByClient() === 1, 2_000);
-    } finally {
-      await fake.close();
-    }
-  });
+  // Each case: a fake that stalls in one phase, the run's deadline, and what the result must say.
+  const cases: Array<{
+    name: string;
+    behaviour: FakeBehaviour;
+    vars: Record<string, string>;
+    deadlineMs: number;
+    /** When the run must end (the deadline, or the shorter connect timeout). */
+    endsAtMs: number;
+    expect: (result: CheckResult, fake: FakeMysql) => void;
+  }> = [
+    {
+      name: "login never answered (plain)",
+      behaviour: { kind: "greet-then-silent" },
+      vars: { MYSQL_PASSWORD: "fake-pw-1" },
+      deadlineMs: 500,
+      endsAtMs: 500,
+      expect: (result) => assert.equal(result.details?.phase, "login"),
+    },
+    {
+      name: "TLS handshake never answered (MYSQL_SSL=true)",
+      behaviour: { kind: "greet-then-silent", ssl: true },
+      vars: { MYSQL_SSL: "true" },
+      deadlineMs: 500,
+      endsAtMs: 500,
+      expect: (result) => assert.equal(result.details?.phase, "login"),
+    },
+    {
+      name: "login stalls past MYSQL_CONNECT_TIMEOUT_SECONDS",
+      behaviour: { kind: "greet-then-silent" },
+      vars: { MYSQL_CONNECT_TIMEOUT_SECONDS: "0.3" },
+      deadlineMs: 3_000,
+      endsAtMs: 300,
+      expect: (result) =>
+        assert.match(result.message ?? "", /login .* did not complete within 0.3 s/),
+    },
+    {
+      name: "query never answered",
+      behaviour: { kind: "login-then-silent" },
+      vars: {},
+      deadlineMs: 500,
+      endsAtMs: 500,
+      expect: (result, fake) => {
+        assert.equal(result.details?.phase, "query");
+        assert.equal(result.details?.query, "select_1");
+        assert.deepEqual(fake.queries(), [QUERIES.select_1]);
+      },
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const fake = startFakeMysql(c.behaviour);
+      try {
+        const { result, elapsedMs } = await runCheck(
+          configOf({
+            MYSQL_HOST: "127.0.0.1",
+            MYSQL_PORT: String(fake.port),
+            MYSQL_USER: "u",
+            ...c.vars,
+          }),
+          c.deadlineMs,
+        );
+        assertError(result, "timeout");
+        c.expect(result, fake);
+        assert.ok(
+          elapsedMs >= c.endsAtMs - 10 && elapsedMs < c.endsAtMs + MARGIN_MS,
+          `took ${elapsedMs} ms`,
+        );
+        await waitFor("the client to close", () => fake.closedByClient() === 1, 2_000);
+      } finally {
+        await fake.close();
+      }
+    });
+  }
 
   await t.step("an already aborted signal ends the run at once", async () => {
     const fake = startFakeMysql({ kind: "login-then-silent" });
