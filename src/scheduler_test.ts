@@ -85,14 +85,25 @@ const plain = ({ at: _at, ...outcome }: CheckOutcome & { at: number }): CheckOut
 
 // --- first run and jitter -------------------------------------------------------------------
 
-Deno.test("Scheduler runs a check right at start when the jitter draw is 0", async () => {
+/** A harness with one ok check that records the clock time at which each run starts. */
+function recordingStarts(
+  options: Partial<SchedulerOptions>,
+  overrides: Partial<ScheduledCheck> = {},
+) {
   const starts: number[] = [];
-  const { clock, scheduler, outcomes } = harness({
-    random: () => 0,
+  const h = harness({
+    ...options,
     checks: [check(() => {
-      starts.push(clock.now());
+      starts.push(h.clock.now());
       return ok();
-    })],
+    }, overrides)],
+  });
+  return { ...h, starts };
+}
+
+Deno.test("Scheduler runs a check right at start when the jitter draw is 0", async () => {
+  const { clock, scheduler, outcomes, starts } = recordingStarts({
+    random: () => 0,
   });
   scheduler.start();
   assert.deepEqual(starts, [], "nothing runs synchronously inside start()");
@@ -109,14 +120,9 @@ Deno.test("Scheduler runs a check right at start when the jitter draw is 0", asy
 });
 
 Deno.test("Scheduler runs the first check just before the jitter bound when the draw is 0.999", async () => {
-  const starts: number[] = [];
-  const { clock, scheduler } = harness({
+  const { clock, scheduler, starts } = recordingStarts({
     random: () => 0.999,
-    checks: [check(() => {
-      starts.push(clock.now());
-      return ok();
-    }, { intervalMs: 60_000 })],
-  });
+  }, { intervalMs: 60_000 });
   scheduler.start();
   await clock.advance(998);
   assert.deepEqual(starts, [], "the default bound for a 60 s interval is 1000 ms");
@@ -126,14 +132,9 @@ Deno.test("Scheduler runs the first check just before the jitter bound when the 
 });
 
 Deno.test("Scheduler's default jitter bound is 10 % of a short interval", async () => {
-  const starts: number[] = [];
-  const { clock, scheduler } = harness({
+  const { clock, scheduler, starts } = recordingStarts({
     random: () => 0.999,
-    checks: [check(() => {
-      starts.push(clock.now());
-      return ok();
-    }, { intervalMs: 5_000, timeoutMs: 1_000 })],
-  });
+  }, { intervalMs: 5_000, timeoutMs: 1_000 });
   scheduler.start();
   await clock.advance(499);
   assert.deepEqual(starts, []);
@@ -143,19 +144,14 @@ Deno.test("Scheduler's default jitter bound is 10 % of a short interval", async 
 });
 
 Deno.test("Scheduler uses the maxJitterMs option instead of the default bound", async () => {
-  const starts: number[] = [];
   const bounds: number[] = [];
-  const { clock, scheduler } = harness({
+  const { clock, scheduler, starts } = recordingStarts({
     random: () => 0.5,
     maxJitterMs: (intervalMs) => {
       bounds.push(intervalMs);
       return 40;
     },
-    checks: [check(() => {
-      starts.push(clock.now());
-      return ok();
-    }, { intervalMs: 1_000, timeoutMs: 500 })],
-  });
+  }, { intervalMs: 1_000, timeoutMs: 500 });
   scheduler.start();
   await clock.advance(1_000);
   assert.deepEqual(starts, [20]);
@@ -167,14 +163,9 @@ Deno.test("Scheduler uses the maxJitterMs option instead of the default bound", 
 
 Deno.test("Scheduler runs every interval within [k·interval, k·interval + maxJitter) with a seeded jitter", async () => {
   const intervalMs = 10_000; // default bound: 1000 ms
-  const starts: number[] = [];
-  const { clock, scheduler } = harness({
+  const { clock, scheduler, starts } = recordingStarts({
     random: seededRandom(42),
-    checks: [check(() => {
-      starts.push(clock.now());
-      return ok();
-    }, { intervalMs, timeoutMs: 2_000 })],
-  });
+  }, { intervalMs, timeoutMs: 2_000 });
   scheduler.start();
   await clock.advance(5 * intervalMs - 1);
   assert.equal(starts.length, 5, `runs at ${starts.join(", ")}`);
@@ -189,14 +180,9 @@ Deno.test("Scheduler runs every interval within [k·interval, k·interval + maxJ
 });
 
 Deno.test("Scheduler does not let the jitter accumulate into drift", async () => {
-  const starts: number[] = [];
-  const { clock, scheduler } = harness({
+  const { clock, scheduler, starts } = recordingStarts({
     random: () => 0.999,
-    checks: [check(() => {
-      starts.push(clock.now());
-      return ok();
-    }, { intervalMs: 10_000, timeoutMs: 2_000 })],
-  });
+  }, { intervalMs: 10_000, timeoutMs: 2_000 });
   scheduler.start();
   await clock.advance(20 * 10_000 - 1);
   assert.deepEqual(starts, Array.from({ length: 20 }, (_, k) => k * 10_000 + 999));

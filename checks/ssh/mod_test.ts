@@ -72,6 +72,16 @@ function holdingListener(greeting?: string) {
   };
 }
 
+/** A password login to `127.0.0.1:port` as user "u": the config of the network-failure cases. */
+function passwordTarget(port: number): SshConfig {
+  return configOf({
+    SSH_HOST: "127.0.0.1",
+    SSH_PORT: String(port),
+    SSH_USER: "u",
+    SSH_PASSWORD: "p",
+  });
+}
+
 async function runOnce(
   config: SshConfig,
   timeoutMs = 5000,
@@ -198,12 +208,7 @@ Deno.test("ssh fingerprints a host key blob the way ssh-keygen -lf does", () => 
 
 Deno.test("ssh reports refused for a closed port", async () => {
   const timed = await runOnce(
-    configOf({
-      SSH_HOST: "127.0.0.1",
-      SSH_PORT: String(closedPort()),
-      SSH_USER: "u",
-      SSH_PASSWORD: "p",
-    }),
+    passwordTarget(closedPort()),
   );
   assertFailed(timed, "refused", /refused/);
   assert.equal(timed.result.details?.phase, "connect");
@@ -222,12 +227,7 @@ Deno.test("ssh reports timeout at the deadline for a server that accepts and nev
   const listener = holdingListener();
   try {
     const timed = await runOnce(
-      configOf({
-        SSH_HOST: "127.0.0.1",
-        SSH_PORT: String(listener.port),
-        SSH_USER: "u",
-        SSH_PASSWORD: "p",
-      }),
+      passwordTarget(listener.port),
       500,
     );
     assertTimedOut(timed, 500);
@@ -244,12 +244,7 @@ Deno.test("ssh reports timeout at the deadline for a server that stalls after it
   const listener = holdingListener("SSH-2.0-OpenSSH_9.2p1 Stalled\r\n");
   try {
     const timed = await runOnce(
-      configOf({
-        SSH_HOST: "127.0.0.1",
-        SSH_PORT: String(listener.port),
-        SSH_USER: "u",
-        SSH_PASSWORD: "p",
-      }),
+      passwordTarget(listener.port),
       500,
     );
     assertTimedOut(timed, 500);
@@ -268,12 +263,7 @@ Deno.test("ssh reports protocol for an HTTP server on the port", async () => {
   );
   try {
     const timed = await runOnce(
-      configOf({
-        SSH_HOST: "127.0.0.1",
-        SSH_PORT: String(server.addr.port),
-        SSH_USER: "u",
-        SSH_PASSWORD: "p",
-      }),
+      passwordTarget(server.addr.port),
     );
     assertFailed(timed, "protocol", /not an SSH server|without sending an SSH banner/);
     assert.equal(timed.result.details?.server_ident, undefined);
@@ -301,12 +291,7 @@ Deno.test("ssh reports protocol at once, not at the deadline, for a non-SSH serv
       const listener = holdingListener(greeting);
       try {
         const timed = await runOnce(
-          configOf({
-            SSH_HOST: "127.0.0.1",
-            SSH_PORT: String(listener.port),
-            SSH_USER: "u",
-            SSH_PASSWORD: "p",
-          }),
+          passwordTarget(listener.port),
           2000,
         );
         assertFailed(timed, "protocol", message);
