@@ -18,7 +18,7 @@ import { createLogger, type Logger, writeStderr } from "./src/log.ts";
 import { missingNeeds, monitoringHost } from "./src/permissions.ts";
 import { type AgentEvent, type CheckEvent, EventFactory } from "./src/protocol.ts";
 import { EventQueue } from "./src/queue.ts";
-import { createRedactor, type Redactor } from "./src/redact.ts";
+import { createRedactor, MIN_SECRET_LENGTH, type Redactor } from "./src/redact.ts";
 import { Scheduler } from "./src/scheduler.ts";
 import type { AgentStatus } from "./src/status_file.ts";
 import { Transport } from "./src/transport.ts";
@@ -39,6 +39,11 @@ async function main(args: string[]): Promise<number> {
   const config = loaded.config;
   const redactor = createRedactor(config.secrets);
   const log = createLogger({ level: config.logLevel, format: config.logFormat, redactor });
+  for (const name of new Set(redactor.short)) {
+    log.warn(
+      `${name} is shorter than ${MIN_SECRET_LENGTH} characters: it cannot be told apart from ordinary words, so logs and events hide it only where it stands alone as a word; use a longer secret`,
+    );
+  }
   globalThis.addEventListener("unhandledrejection", (e) => {
     // A bug must not take the agent down; it is logged and the agent goes on.
     e.preventDefault();
@@ -70,7 +75,7 @@ async function runCheckCommand(
     clock: realClock,
     log,
     sink: (outcome) => {
-      const event = redactor.value(factory.check(outcome));
+      const event = redactor.event(factory.check(outcome));
       events.push(event);
       if (json) console.log(JSON.stringify(event));
     },

@@ -7,6 +7,7 @@
  */
 
 import type { CheckModule, EnvReader, Needs } from "./check.ts";
+import type { NamedSecret } from "./redact.ts";
 import {
   ConfigValueError,
   describeUrl,
@@ -81,8 +82,8 @@ export interface AgentConfig {
   checks: CheckInstance[];
   /** Every variable the agent reads: the `--allow-env` list. */
   envNames: string[];
-  /** Every secret value to redact from logs and events. */
-  secrets: string[];
+  /** Every secret value to redact from logs and events, with where it came from. */
+  secrets: NamedSecret[];
 }
 
 /** A fatal configuration problem. */
@@ -197,7 +198,9 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
   }
 
   const envNames = new Set<string>(AGENT_ENV);
-  const secrets: string[] = monitoringToken ? [monitoringToken] : [];
+  const secrets: NamedSecret[] = monitoringToken
+    ? [{ name: "MONITORING_TOKEN", value: monitoringToken }]
+    : [];
   const checks: CheckInstance[] = [];
   for (const name of enabledModules) {
     const module = options.modules.get(name);
@@ -214,13 +217,21 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
     );
     for (const secretName of module.secretEnv) {
       const value = env(secretName);
-      if (value) secrets.push(value, value.trim());
+      if (value) secrets.push({ name: secretName, value });
+      // Some drivers trim what they are given: the trimmed form is secret too.
+      if (value && value.trim() !== value && value.trim() !== "") {
+        secrets.push({ name: secretName, value: value.trim() });
+      }
     }
     for (const spec of module.parse(env)) {
       const needs = spec.config !== undefined && spec.configError === undefined
         ? module.needs(spec.config)
         : {};
-      if (spec.config !== undefined && module.secrets) secrets.push(...module.secrets(spec.config));
+      if (spec.config !== undefined && module.secrets) {
+        for (const value of module.secrets(spec.config)) {
+          secrets.push({ name: `${module.name} credentials`, value });
+        }
+      }
       checks.push({
         module,
         key: `${module.name}:${spec.name}`,
@@ -270,7 +281,7 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
       monitoringConnectTimeoutMs,
       checks,
       envNames: [...envNames],
-      secrets: secrets.filter((s) => s !== ""),
+      secrets: secrets.filter((s) => s.value !== ""),
     },
   };
 }

@@ -70,7 +70,7 @@ Deno.test("resolveConfig reads every agent-wide value", () => {
   assert.equal(c.queueOverflow, "drop-newest");
   assert.equal(c.logLevel, "debug");
   assert.equal(c.logFormat, "json");
-  assert.ok(c.secrets.includes("tok"));
+  assert.ok(c.secrets.some((s) => s.value === "tok" && s.name === "MONITORING_TOKEN"));
 });
 
 const badValues: Array<[string, string, RegExp]> = [
@@ -236,8 +236,8 @@ Deno.test("secret values of enabled modules are collected for redaction", () => 
     { modules: new Map([["fake", fake as CheckModule<unknown>]]), hostname: () => "h" },
   );
   assert.ok(result.ok);
-  assert.ok(result.config.secrets.includes("pw1"));
-  assert.ok(result.config.secrets.includes("url-password"));
+  assert.ok(result.config.secrets.some((s) => s.value === "pw1"));
+  assert.ok(result.config.secrets.some((s) => s.value === "url-password"));
 });
 
 // --- env files -------------------------------------------------------------

@@ -77,21 +77,22 @@ export function createLogger(options: LoggerOptions): Logger {
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const ts = new Date(now()).toISOString();
+    // Only the message and the values are redacted: the time, the level and the
+    // field names are structure, and a short secret must not rewrite them.
+    const msg = redact.text(message);
     const plain: LogFields = {};
     for (const [k, v] of Object.entries(fields ?? {})) {
-      plain[k] = v instanceof Error ? v.message : v;
+      plain[k] = redact.value(v instanceof Error ? v.message : v);
     }
     if (format === "json") {
       // ts, level and msg come first and cannot be overwritten by a field of the same name.
-      const record: LogFields = { ts, level, msg: message };
+      const record: LogFields = { ts, level, msg };
       for (const [k, v] of Object.entries(plain)) if (!(k in record)) record[k] = v;
-      write(redact.text(JSON.stringify(record)));
+      write(JSON.stringify(record));
       return;
     }
     const extra = Object.entries(plain).map(([k, v]) => `${k}=${renderValue(v)}`).join(" ");
-    write(
-      redact.text(`${ts} ${level.toUpperCase().padEnd(5)} ${message}${extra ? " " + extra : ""}`),
-    );
+    write(`${ts} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? " " + extra : ""}`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -1,7 +1,21 @@
 /**
  * One redaction step for every log line and every event: removes the
- * configured secret values wherever they occur, also inside error messages
- * that come from libraries.
+ * configured secret values wherever they occur as free text, also inside
+ * error messages that come from libraries, in their URL-encoded and
+ * JSON-escaped forms.
+ *
+ * Redaction never changes the structure of what it cleans. In an event, the
+ * fields a receiver keys on (`v`, `type`, `id`, `seq`, `run`, `agent`,
+ * `timestamp`, `module`, `instance`, `labels`, `status`, `reason`, numbers,
+ * booleans and every object key) are left as they are; only free text is
+ * redacted: `message`, `target` and the strings inside `details`. In a log
+ * line, the message and the field values are redacted, never the time stamp,
+ * the level or the field names.
+ *
+ * A secret of {@link MIN_SECRET_LENGTH} characters or more is replaced
+ * wherever it occurs. A shorter one (`a`, `ok`, `0`) occurs inside ordinary
+ * words, so it is replaced only where it stands as a whole token (not next to
+ * a letter or digit); the agent warns about such secrets at start.
  *
  * @module
  */
@@ -9,73 +23,146 @@
 /** What a removed secret is replaced with. */
 export const REDACTED = "[REDACTED]";
 
-/** Replaces known secret values in strings and in nested values. */
+/** Secrets shorter than this are replaced only as whole tokens. */
+export const MIN_SECRET_LENGTH = 4;
+
+/** A secret value and where it came from (for the start-up warning, never the value). */
+export interface NamedSecret {
+  name: string;
+  value: string;
+}
+
+/** Replaces known secret values in free text, in log records and in events. */
 export interface Redactor {
-  /** The string with every secret (and its URL-encoded form) replaced. */
+  /** The string with every secret (and its encoded forms) replaced. */
   text(value: string): string;
-  /** A deep copy of a JSON-like value with every string redacted. */
+  /** A deep copy of a JSON-like value with every string value redacted (keys kept). */
   value<T>(value: T): T;
-  /** `JSON.stringify` of the redacted value; skips the copy when no secret occurs. */
-  json(value: unknown): string;
+  /** A copy of an event with its free text redacted and its structure untouched. */
+  event<T>(event: T): T;
+  /** `JSON.stringify` of {@link event}; skips the copy when no secret occurs. */
+  json(event: unknown): string;
+  /** Names of the configured secrets that are shorter than {@link MIN_SECRET_LENGTH}. */
+  readonly short: readonly string[];
+}
+
+/** Event fields that are structure: never redacted (see the module doc). */
+const STRUCTURAL_FIELDS = new Set([
+  "v",
+  "type",
+  "id",
+  "seq",
+  "run",
+  "agent",
+  "timestamp",
+  "module",
+  "instance",
+  "labels",
+  "status",
+  "reason",
+  "duration_ms",
+  "uptime_s",
+  "interval_s",
+  "queue",
+  "version",
+  "skipped_runs",
+]);
+
+/** The forms a secret takes in URLs, query strings and JSON text. */
+function encodedForms(secret: string): string[] {
+  const url = new URL("http://host");
+  url.password = secret; // user info keeps `+ $ & ,` as they are
+  return [
+    secret,
+    encodeURIComponent(secret),
+    url.password,
+    new URLSearchParams({ s: secret }).toString().slice(2), // a space becomes `+`
+    JSON.stringify(secret).slice(1, -1),
+  ];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /**
- * Builds a redactor for the given secret values. Empty values are ignored;
- * longer secrets are replaced first so that one secret containing another is
- * removed whole. The URL-encoded and JSON-escaped forms are covered too,
- * because libraries put secrets into URLs and JSON.
+ * Builds a redactor. Plain strings and {@link NamedSecret}s may be mixed;
+ * empty values are ignored; longer secrets are replaced first so that a
+ * secret containing another is removed whole.
  *
  * @example
  * ```ts
  * import { createRedactor } from "./redact.ts";
- * const r = createRedactor(["hunter2"]);
+ * const r = createRedactor(["hunter2", { name: "MYSQL_PASSWORD", value: "a" }]);
  * console.assert(r.text("auth failed for hunter2") === "auth failed for [REDACTED]");
+ * console.assert(r.text("a kozak agent") === "[REDACTED] kozak agent");
+ * console.assert(r.short[0] === "MYSQL_PASSWORD");
  * ```
  */
-export function createRedactor(secrets: Iterable<string | undefined>): Redactor {
-  const forms = new Set<string>();
-  for (const secret of secrets) {
-    if (!secret) continue;
-    forms.add(secret);
-    forms.add(encodeURIComponent(secret));
-    // URLs encode fewer characters than encodeURIComponent: user info keeps
-    // `+ $ & ,` as they are, and query strings turn a space into `+`.
-    forms.add(userInfoForm(secret));
-    forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
-    forms.add(JSON.stringify(secret).slice(1, -1));
+export function createRedactor(
+  secrets: Iterable<string | NamedSecret | undefined>,
+): Redactor {
+  const anywhere = new Set<string>();
+  const tokens = new Set<string>();
+  const short = new Set<string>();
+  for (const entry of secrets) {
+    const value = typeof entry === "string" ? entry : entry?.value;
+    if (!value) continue;
+    const isShort = [...value].length < MIN_SECRET_LENGTH;
+    if (isShort) short.add(typeof entry === "string" ? "a secret" : entry!.name);
+    for (const form of encodedForms(value)) {
+      if (form === "") continue;
+      // An encoding can make a short secret long (`%2F`); it still stands inside words.
+      (isShort ? tokens : anywhere).add(form);
+    }
   }
-  const ordered = [...forms].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const ordered = [...anywhere].sort((a, b) => b.length - a.length);
+  const tokenPattern = tokens.size === 0 ? undefined : new RegExp(
+    `(?<![\\p{L}\\p{N}])(?:${
+      [...tokens].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|")
+    })(?![\\p{L}\\p{N}])`,
+    "gu",
+  );
+  const none = ordered.length === 0 && tokenPattern === undefined;
+
   const text = (value: string): string => {
     let out = value;
     for (const secret of ordered) {
       if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     }
-    return out;
+    return tokenPattern ? out.replace(tokenPattern, REDACTED) : out;
+  };
+  const occursIn = (serialized: string): boolean => {
+    if (ordered.some((secret) => serialized.includes(secret))) return true;
+    if (!tokenPattern) return false;
+    tokenPattern.lastIndex = 0;
+    return tokenPattern.test(serialized);
   };
   const deep = (value: unknown): unknown => {
     if (typeof value === "string") return text(value);
     if (Array.isArray(value)) return value.map(deep);
     if (value !== null && typeof value === "object") {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[text(k)] = deep(v);
+      for (const [k, v] of Object.entries(value)) out[k] = deep(v);
       return out;
     }
     return value;
   };
-  return {
-    text: ordered.length === 0 ? (v) => v : text,
-    value: <T>(v: T) => (ordered.length === 0 ? v : deep(v) as T),
-    json: (v) => {
-      const plain = JSON.stringify(v);
-      // Every form that JSON can hold is in `ordered`, so a miss here means nothing to redact.
-      return ordered.some((secret) => plain.includes(secret)) ? JSON.stringify(deep(v)) : plain;
-    },
+  const event = <T>(e: T): T => {
+    if (none || e === null || typeof e !== "object" || Array.isArray(e)) return deep(e) as T;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(e)) out[k] = STRUCTURAL_FIELDS.has(k) ? v : deep(v);
+    return out as T;
   };
-}
-
-/** The secret as `new URL()` writes it into a URL's user info. */
-function userInfoForm(secret: string): string {
-  const url = new URL("http://host");
-  url.password = secret;
-  return url.password;
+  return {
+    text: none ? (v) => v : text,
+    value: <T>(v: T) => (none ? v : deep(v) as T),
+    event: <T>(e: T) => (none ? e : event(e)),
+    json: (e) => {
+      const plain = JSON.stringify(e);
+      // Every form JSON can hold is searched for, so a miss means there is nothing to redact.
+      return none || !occursIn(plain) ? plain : JSON.stringify(event(e));
+    },
+    short: [...short],
+  };
 }

@@ -1,0 +1,46 @@
+/**
+ * End to end: a short secret must not corrupt events or give itself away in
+ * log lines (issue 11, item 1).
+ */
+
+import assert from "node:assert/strict";
+import { checkEvents, FAST_AGENT, receivedValid } from "./support/events.ts";
+import { closedPort, openListener } from "./support/listeners.ts";
+import { startMock, startTask, waitFor } from "./support/processes.ts";
+
+Deno.test("e2e: MYSQL_PASSWORD=a leaves every event valid and every log line readable", async () => {
+  const mock = await startMock();
+  const open = openListener();
+  const agent = await startTask("start", {
+    ...FAST_AGENT,
+    AGENT_ID: "kozak-agent-a",
+    MONITORING_URL: mock.url,
+    ENABLED_MODULES: "tcp,mysql",
+    TCP_CHECKS: `127.0.0.1:${open.port}`,
+    MYSQL_HOST: "127.0.0.1",
+    MYSQL_PORT: String(closedPort()),
+    MYSQL_USER: "monitor",
+    MYSQL_PASSWORD: "a",
+  });
+  try {
+    const events = await waitFor("tcp and mysql events", async () => {
+      const got = await receivedValid(mock); // fails on any event the schema rejects
+      const modules = new Set(checkEvents(got).map((e) => e.module));
+      return modules.has("tcp") && modules.has("mysql") && got.length >= 4 && got;
+    }, 20_000);
+    for (const e of events) assert.equal(e.agent, "kozak-agent-a");
+    const mysql = checkEvents(events).find((e) => e.module === "mysql")!;
+    assert.equal(mysql.status, "error");
+    assert.equal(mysql.reason, "refused");
+    const log = agent.stderr.join("\n");
+    assert.match(log, /MYSQL_PASSWORD is shorter than 4 characters/);
+    assert.match(log, /kozak agent starting/);
+    assert.doesNotMatch(log, /\[REDACTED\][a-z]|[a-z]\[REDACTED\]/, "redacted inside a word");
+  } finally {
+    agent.kill("SIGTERM");
+    await agent.exit();
+    mock.kill("SIGKILL");
+    await mock.exit();
+    await open.close();
+  }
+});
