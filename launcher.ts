@@ -11,7 +11,12 @@
 
 import { formatProblems } from "./src/config.ts";
 import { loadAgentConfig } from "./src/load.ts";
-import { computePermissions, permissionFlags, type RunMode } from "./src/permissions.ts";
+import {
+  computePermissions,
+  flagsProblem,
+  permissionFlags,
+  type RunMode,
+} from "./src/permissions.ts";
 
 const ROOT = new URL(".", import.meta.url).pathname;
 const MAIN = ROOT + "main.ts";
@@ -23,7 +28,13 @@ function flagsFor(mode: RunMode): string[] {
     console.error(formatProblems(loaded.problems));
     Deno.exit(2);
   }
-  return permissionFlags(computePermissions(loaded.config, loaded.envFiles, mode));
+  const flags = permissionFlags(computePermissions(loaded.config, loaded.envFiles, mode));
+  const problem = flagsProblem(flags);
+  if (problem) {
+    console.error(`config error: ${problem}`);
+    Deno.exit(2);
+  }
+  return flags;
 }
 
 /** Runs a child with inherited stdio, forwarding SIGINT/SIGTERM; returns its exit code. */

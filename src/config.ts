@@ -11,10 +11,12 @@ import type { NamedSecret } from "./redact.ts";
 import {
   ConfigValueError,
   describeUrl,
+  echo,
   integer,
   list,
   oneOf,
   optional,
+  parseHost,
   seconds,
 } from "./config_values.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
@@ -97,8 +99,27 @@ export type ConfigResult = { ok: true; config: AgentConfig } | {
   problems: ConfigProblem[];
 };
 
+/**
+ * The largest `QUEUE_MAX_EVENTS`. A queued event costs about 0.5–1.8 KB of
+ * memory (550 bytes of heap for a 480-byte PostgreSQL event, up to 1.8 KB of
+ * RSS with the garbage collector's headroom), so a million events may take
+ * up to ~1.8 GB; the default of 10,000 takes 5–18 MB.
+ */
+export const QUEUE_MAX_EVENTS_LIMIT = 1_000_000;
+
+/** What a path names on disk; `unknown` when the process may not look. */
+export type PathKind = "file" | "directory" | "other" | "missing" | "unknown";
+
+/** Looks a path up on disk (`Deno.statSync`); injectable so that config stays testable. */
+export type PathProbe = (path: string) => PathKind;
+
 /** What {@link resolveConfig} needs besides the variables. */
 export interface ResolveOptions {
+  /**
+   * Looks paths up on disk (e.g. that `AGENT_STATUS_FILE`'s directory exists).
+   * Without it, paths are checked only for their form.
+   */
+  pathKind?: PathProbe;
   modules: ReadonlyMap<string, CheckModule<unknown>>;
   /** Names reserved for modules this version does not have yet. */
   plannedModules?: readonly string[];
@@ -151,7 +172,7 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
     15_000,
   );
   const queueMaxEvents = attempt(
-    () => integer(env, "QUEUE_MAX_EVENTS", 10_000, 1, 10_000_000),
+    () => integer(env, "QUEUE_MAX_EVENTS", 10_000, 1, QUEUE_MAX_EVENTS_LIMIT),
     10_000,
   );
   const queueOverflow = attempt(
@@ -169,11 +190,9 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
     10_000,
   );
   const statusFile = optional(env, "AGENT_STATUS_FILE");
-  if (statusFile !== undefined && !statusFile.startsWith("/")) {
-    problems.push({
-      variable: "AGENT_STATUS_FILE",
-      message: `must be an absolute path, got ${JSON.stringify(statusFile)}`,
-    });
+  if (statusFile !== undefined) {
+    const why = statusFileProblem(statusFile, options.pathKind);
+    if (why) problems.push({ variable: "AGENT_STATUS_FILE", message: why });
   }
   const agentIdRaw = optional(env, "AGENT_ID");
   if (
@@ -192,8 +211,8 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
     problems.push({
       variable: "ENABLED_MODULES",
       message: options.plannedModules?.includes(name)
-        ? `module ${JSON.stringify(name)} is not available in this version (available: ${known})`
-        : `unknown module ${JSON.stringify(name)} (available: ${known})`,
+        ? `module ${echo(name)} is not available in this version (available: ${known})`
+        : `unknown module ${echo(name)} (available: ${known})`,
     });
   }
 
@@ -286,6 +305,23 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
   };
 }
 
+/** Why `path` cannot be the status file, or undefined when it can. */
+function statusFileProblem(path: string, pathKind?: PathProbe): string | undefined {
+  if (!path.startsWith("/")) return `must be an absolute path, got ${echo(path)}`;
+  if (path.endsWith("/") || /\/\.{1,2}$/.test(path)) {
+    return `must name a file, not a directory, got ${echo(path)}`;
+  }
+  if (!pathKind) return undefined;
+  const kind = pathKind(path);
+  if (kind === "directory") return `${echo(path)} is a directory: name a file inside it`;
+  if (kind === "other") return `${echo(path)} is not a regular file`;
+  const parent = path.slice(0, path.lastIndexOf("/")) || "/";
+  const parentKind = pathKind(parent);
+  if (parentKind === "missing") return `the directory ${echo(parent)} does not exist`;
+  if (parentKind === "file" || parentKind === "other") return `${echo(parent)} is not a directory`;
+  return undefined;
+}
+
 function parseMonitoringUrl(raw: string | undefined): URL {
   if (raw === undefined) return new URL("ws://localhost:8765");
   let url: URL;
@@ -294,19 +330,27 @@ function parseMonitoringUrl(raw: string | undefined): URL {
   } catch {
     throw new ConfigValueError(
       "MONITORING_URL",
-      `is not a valid URL: ${JSON.stringify(describeUrl(raw))}`,
+      `is not a valid URL: ${echo(describeUrl(raw))}`,
     );
   }
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
     throw new ConfigValueError(
       "MONITORING_URL",
-      `must start with ws:// or wss://, got ${JSON.stringify(url.protocol)}`,
+      `must start with ws:// or wss://, got ${echo(url.protocol)}`,
     );
   }
   if (url.username || url.password) {
     throw new ConfigValueError("MONITORING_URL", "must not hold credentials: use MONITORING_TOKEN");
   }
   if (!url.hostname) throw new ConfigValueError("MONITORING_URL", "has no host");
+  try {
+    parseHost(url.hostname);
+  } catch (error) {
+    throw new ConfigValueError("MONITORING_URL", (error as Error).message);
+  }
+  if (url.port === "0") {
+    throw new ConfigValueError("MONITORING_URL", "port must be from 1 to 65535");
+  }
   return url;
 }
 

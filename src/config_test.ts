@@ -311,3 +311,61 @@ Deno.test("env files are parsed with quotes and comments", () => {
   assert.equal(loaded.read("B"), "single");
   assert.equal(loaded.read("C"), "plain");
 });
+
+Deno.test("AGENT_STATUS_FILE must name a file whose directory exists", () => {
+  const disk: Record<string, "file" | "directory"> = { "/": "directory", "/etc": "directory" };
+  const pathKind = (path: string) => disk[path] ?? "missing";
+  const check = (value: string) =>
+    resolveConfig((n) => ({ AGENT_STATUS_FILE: value } as Record<string, string>)[n], {
+      ...options,
+      pathKind,
+    });
+  for (
+    const [value, pattern] of [
+      ["/", /must name a file, not a directory/],
+      ["/etc/", /must name a file, not a directory/],
+      ["/etc", /is a directory/],
+      ["/no/such/dir/status", /the directory "\/no\/such\/dir" does not exist/],
+      ["relative/status", /must be an absolute path/],
+    ] as const
+  ) {
+    const result = check(value);
+    assert.equal(result.ok, false, value);
+    if (!result.ok) {
+      assert.equal(result.problems[0].variable, "AGENT_STATUS_FILE");
+      assert.match(result.problems[0].message, pattern, value);
+    }
+  }
+  assert.equal(check("/etc/kozak.status").ok, true);
+});
+
+Deno.test("MONITORING_URL with port 0 is refused", () => {
+  const p = problems({ MONITORING_URL: "ws://127.0.0.1:0" });
+  assert.equal(p[0].variable, "MONITORING_URL");
+  assert.match(p[0].message, /port must be from 1 to 65535/);
+});
+
+Deno.test("QUEUE_MAX_EVENTS above the limit is refused", () => {
+  const p = problems({ QUEUE_MAX_EVENTS: "10000000" });
+  assert.equal(p[0].variable, "QUEUE_MAX_EVENTS");
+  assert.match(p[0].message, /from 1 to 1000000/);
+  assert.equal(ok({ QUEUE_MAX_EVENTS: "1000000" }).queueMaxEvents, 1_000_000);
+});
+
+Deno.test("a 100 KB bad value is cut in the report", () => {
+  const long = "x".repeat(100_000);
+  for (
+    const variable of ["MONITORING_URL", "CHECK_INTERVAL_SECONDS", "LOG_LEVEL", "ENABLED_MODULES"]
+  ) {
+    const p = problems({ [variable]: long });
+    assert.equal(p[0].variable, variable);
+    assert.ok(p[0].message.length < 300, `${variable}: ${p[0].message.length} characters`);
+  }
+});
+
+Deno.test("LOG_LEVEL and other words are case-insensitive", () => {
+  const c = ok({ LOG_LEVEL: "DEBUG", LOG_FORMAT: "JSON", QUEUE_OVERFLOW: "Drop-Newest" });
+  assert.equal(c.logLevel, "debug");
+  assert.equal(c.logFormat, "json");
+  assert.equal(c.queueOverflow, "drop-newest");
+});

@@ -7,6 +7,7 @@
 
 import { parse } from "dotenv";
 import type { EnvReader } from "./check.ts";
+import { FileShapeError } from "./read_file.ts";
 
 /** I/O the loader needs; passed in so tests can use plain maps. */
 export interface EnvSources {
@@ -55,6 +56,8 @@ export function loadEnv(sources: EnvSources): LoadedEnv {
         ? "not allowed to read it"
         : error instanceof Deno.errors.IsADirectory
         ? "it is a directory"
+        : error instanceof FileShapeError
+        ? error.why
         : (error as Error).message;
       return {
         ok: false,

@@ -10,6 +10,7 @@ import { MODULES, PLANNED_MODULES } from "../checks/mod.ts";
 import { type ConfigProblem, resolveConfig } from "./config.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadEnv } from "./env_files.ts";
+import { pathKindSync, readRegularFileSync } from "./read_file.ts";
 
 /** The configuration and the env files that apply to it. */
 export type Loaded = { ok: true; config: AgentConfig; envFiles: string[] } | {
@@ -25,7 +26,7 @@ export type Loaded = { ok: true; config: AgentConfig; envFiles: string[] } | {
 export function loadAgentConfig(hostname: () => string = () => Deno.hostname()): Loaded {
   const env = loadEnv({
     processEnv: (name) => Deno.env.get(name),
-    readTextFile: (path) => Deno.readTextFileSync(path),
+    readTextFile: (path) => readRegularFileSync(path),
     cwd: Deno.cwd(),
   });
   if (!env.ok) return { ok: false, problems: [{ variable: env.variable, message: env.message }] };
@@ -33,6 +34,7 @@ export function loadAgentConfig(hostname: () => string = () => Deno.hostname()):
     modules: MODULES,
     plannedModules: PLANNED_MODULES,
     hostname,
+    pathKind: pathKindSync,
   });
   return result.ok ? { ok: true, config: result.config, envFiles: env.files } : result;
 }

@@ -8,12 +8,12 @@
 
 import type { EnvReader, InstanceSpec } from "../../src/check.ts";
 import {
+  boolean,
   ConfigValueError,
+  hostOf,
   hostPort,
   integer,
-  oneOf,
   optional,
-  parseHostPort,
   port,
   required,
   seconds,
@@ -61,36 +61,16 @@ export interface MysqlConfig {
   connectTimeoutMs: number;
 }
 
-/** Splits `MYSQL_HOST` (a name, an IPv4 literal, or an IPv6 literal with or without brackets). */
-function parseHost(raw: string, portNumber: number): string {
-  if (/^[^:\[\]]+:\d+$/.test(raw)) {
-    throw new ConfigValueError(
-      "MYSQL_HOST",
-      `${JSON.stringify(raw)} holds a port: write the host alone and the port in MYSQL_PORT`,
-    );
-  }
-  const unbracketed = raw.replace(/^\[(.*)\]$/, "$1");
-  const text = unbracketed.includes(":")
-    ? `[${unbracketed}]:${portNumber}`
-    : `${unbracketed}:${portNumber}`;
-  try {
-    return parseHostPort(text).host;
-  } catch {
-    throw new ConfigValueError(
-      "MYSQL_HOST",
-      `${JSON.stringify(raw)} is not a host name or IP address`,
-    );
-  }
-}
-
 /** `MYSQL_*` → one instance (or one config error). Never throws. */
 export function parseMysql(env: EnvReader): InstanceSpec<MysqlConfig>[] {
   let target = "MYSQL_HOST";
   try {
     const portNumber = port(env, "MYSQL_PORT", MYSQL_DEFAULTS.port);
-    const host = parseHost(
-      required(env, "MYSQL_HOST", "is required: the MySQL / MariaDB server to check"),
-      portNumber,
+    const host = hostOf(
+      env,
+      "MYSQL_HOST",
+      "is required: the MySQL / MariaDB server to check",
+      "MYSQL_PORT",
     );
     target = hostPort(host, portNumber);
     const config: MysqlConfig = {
@@ -100,7 +80,7 @@ export function parseMysql(env: EnvReader): InstanceSpec<MysqlConfig>[] {
       user: required(env, "MYSQL_USER", "is required: the account the check logs in with"),
       // Taken as written: a password may begin or end with blanks.
       password: env("MYSQL_PASSWORD") ?? "",
-      ssl: oneOf(env, "MYSQL_SSL", ["true", "false"], "false") === "true",
+      ssl: boolean(env, "MYSQL_SSL", false),
       warnConnectionsPct: integer(
         env,
         "MYSQL_WARN_CONNECTIONS_PCT",

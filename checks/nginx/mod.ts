@@ -13,7 +13,7 @@
 
 import type { CheckModule, CheckResult, InstanceSpec, RunContext } from "../../src/check.ts";
 import { failure } from "../../src/check.ts";
-import { describeUrl, hostPort, optional } from "../../src/config_values.ts";
+import { describeUrl, hostPort, optional, parseHost } from "../../src/config_values.ts";
 import { classifyNetworkError, type NetworkFailure } from "../../src/net_errors.ts";
 import { parseStubStatus, type StubStatus, StubStatusError } from "./stub_status.ts";
 
@@ -119,7 +119,7 @@ export function parseStatusUrl(raw: string): NginxConfig {
   url.username = "";
   url.password = "";
   url.hash = "";
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const host = parseHost(url.hostname);
   return {
     url: url.href,
     net: hostPort(host, portNumber),

@@ -34,11 +34,11 @@ import type {
 import { failure } from "../../src/check.ts";
 import {
   ConfigValueError,
+  hostOf,
   hostPort,
   integer,
   oneOf,
   optional,
-  parseHostPort,
   port,
   required,
 } from "../../src/config_values.ts";
@@ -112,8 +112,11 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<Postgres
     }`
     : "postgres";
   try {
-    const host = parseHost(
-      required(env, "POSTGRES_HOST", "is required (the server's host name or IP address)"),
+    const host = hostOf(
+      env,
+      "POSTGRES_HOST",
+      "is required (the server's host name or IP address)",
+      "POSTGRES_PORT",
     );
     const portNumber = port(env, "POSTGRES_PORT", DEFAULT_PORT);
     const user = required(env, "POSTGRES_USER", "is required (the role the check logs in as)");
@@ -159,25 +162,6 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<Postgres
         ? error.message
         : `POSTGRES: ${(error as Error).message}`,
     }];
-  }
-}
-
-/** A host name, an IPv4 literal, or an IPv6 literal with or without brackets. */
-function parseHost(raw: string): string {
-  const host = raw.replace(/^\[(.*)\]$/, "$1");
-  if (host.includes(":")) {
-    if (!net.isIPv6(host)) {
-      throw new ConfigValueError(
-        "POSTGRES_HOST",
-        `${JSON.stringify(raw)} is not a valid IPv6 address`,
-      );
-    }
-    return host;
-  }
-  try {
-    return parseHostPort(`${host}:1`).host;
-  } catch {
-    throw new ConfigValueError("POSTGRES_HOST", `${JSON.stringify(raw)} is not a valid host name`);
   }
 }
 

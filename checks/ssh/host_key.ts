@@ -7,6 +7,7 @@
 
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
+import { echo } from "../../src/config_values.ts";
 
 /** A host key as the server presented it. */
 export interface HostKeyInfo {
@@ -44,7 +45,7 @@ export function parsePins(text: string): string[] {
       if (!match) {
         throw new Error(
           `${
-            JSON.stringify(entry)
+            echo(entry)
           } is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as ssh-keygen -lf prints it)`,
         );
       }

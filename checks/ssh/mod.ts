@@ -22,9 +22,10 @@ import type {
 import { failure } from "../../src/check.ts";
 import {
   ConfigValueError,
+  echo,
+  hostOf,
   hostPort,
   optional,
-  parseHostPort,
   port,
   required,
 } from "../../src/config_values.ts";
@@ -77,17 +78,24 @@ function parse(env: EnvReader): InstanceSpec<SshConfig>[] {
   const rawHost = optional(env, "SSH_HOST");
   let target = rawHost ?? "SSH_HOST";
   try {
-    const host = required(env, "SSH_HOST", "is required: the SSH server's name or address")
-      .replace(/^\[(.*)\]$/, "$1");
+    const host = hostOf(
+      env,
+      "SSH_HOST",
+      "is required: the SSH server's name or address",
+      "SSH_PORT",
+    );
     const sshPort = port(env, "SSH_PORT", 22);
-    try {
-      parseHostPort(hostPort(host, sshPort));
-    } catch (error) {
-      throw new ConfigValueError("SSH_HOST", (error as Error).message);
-    }
     target = hostPort(host, sshPort);
     const user = required(env, "SSH_USER", "is required: the account to log in as");
     const keyPath = optional(env, "SSH_KEY_PATH");
+    if (keyPath?.startsWith("~")) {
+      throw new ConfigValueError(
+        "SSH_KEY_PATH",
+        `${
+          echo(keyPath)
+        }: "~" is not expanded here; write the full path (e.g. /home/monitor/.ssh/id_ed25519)`,
+      );
+    }
     const password = secret(env, "SSH_PASSWORD");
     const keyPassphrase = secret(env, "SSH_KEY_PASSPHRASE");
     if (keyPath === undefined && password === undefined) {

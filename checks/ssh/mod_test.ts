@@ -163,7 +163,14 @@ Deno.test("ssh writes IPv6 targets in brackets and needs read access to the key 
 Deno.test("ssh turns each bad or missing value into a config error that names the variable", () => {
   const cases: [Record<string, string>, RegExp][] = [
     [{ SSH_USER: "u", SSH_PASSWORD: "pw-secret-1" }, /^SSH_HOST: is required/],
-    [{ SSH_HOST: "bad host", SSH_USER: "u", SSH_PASSWORD: "pw-secret-1" }, /^SSH_HOST: .*valid/],
+    [{ SSH_HOST: "bad host", SSH_USER: "u", SSH_PASSWORD: "pw-secret-1" }, /^SSH_HOST: .*space/],
+    [
+      { SSH_HOST: ":80", SSH_USER: "u", SSH_PASSWORD: "pw-secret-1" },
+      /^SSH_HOST: .*port in SSH_PORT/,
+    ],
+    [{ SSH_HOST: "a:b:c", SSH_USER: "u", SSH_PASSWORD: "pw-secret-1" }, /^SSH_HOST: .*not a host/],
+    [{ SSH_HOST: "-oProxy", SSH_USER: "u", SSH_PASSWORD: "pw-secret-1" }, /^SSH_HOST: .*"-"/],
+    [{ SSH_HOST: "h", SSH_USER: "u", SSH_KEY_PATH: "~/.ssh/id" }, /^SSH_KEY_PATH: .*not expanded/],
     [{ SSH_HOST: "h", SSH_PORT: "70000", SSH_USER: "u", SSH_PASSWORD: "pw-secret-1" }, /^SSH_PORT/],
     [{ SSH_HOST: "h", SSH_PASSWORD: "pw-secret-1" }, /^SSH_USER: is required/],
     [{ SSH_HOST: "h", SSH_USER: "u" }, /^SSH_KEY_PATH: set SSH_KEY_PATH .* or SSH_PASSWORD/],

@@ -17,7 +17,7 @@ import type {
   RunContext,
 } from "../../src/check.ts";
 import { failure } from "../../src/check.ts";
-import { list } from "../../src/config_values.ts";
+import { echo, list } from "../../src/config_values.ts";
 import { judgeUnit, type RestartMark } from "./judge.ts";
 import { parseShow } from "./show_output.ts";
 import { MAX_OUTPUT_BYTES, runSystemctl, type SystemctlRun } from "./systemctl.ts";
@@ -68,9 +68,7 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<SystemdC
       refused.push({
         name,
         targets: [name],
-        configError: `${VARIABLE}: ${
-          JSON.stringify(name)
-        } is not a valid unit name: ${checked.reason}`,
+        configError: `${VARIABLE}: ${echo(name)} is not a valid unit name: ${checked.reason}`,
       });
     }
   }

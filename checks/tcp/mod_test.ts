@@ -39,13 +39,19 @@ Deno.test("tcp parses host:port, IPv6 literals and names one instance per target
 });
 
 Deno.test("tcp turns each bad target into a config error that names it", () => {
-  const specs = spec("nohost,host:0,host:70000,::1:80,bad host:1,:80,[::1]");
-  assert.equal(specs.length, 7);
+  const specs = spec(
+    "nohost,host:0,host:70000,::1:80,bad host:1,:80,[::1],http://example.com:80,[a:b:c]:22",
+  );
+  assert.equal(specs.length, 9);
   for (const s of specs) {
     assert.equal(s.config, undefined);
     assert.match(s.configError ?? "", /^TCP_CHECKS: /);
   }
+  assert.match(specs[0].configError!, /the port is missing/);
   assert.match(specs[3].configError!, /brackets/);
+  assert.match(specs[7].configError!, /is a URL: write host:port/);
+  assert.doesNotMatch(specs[7].configError!, /brackets/);
+  assert.match(specs[8].configError!, /not a valid IPv6 address/);
 });
 
 Deno.test("tcp reports ok with the resolved address for an open port", async () => {
