@@ -20,6 +20,7 @@ import { type AgentEvent, type CheckEvent, EventFactory } from "./src/protocol.t
 import { EventQueue } from "./src/queue.ts";
 import { createRedactor, MIN_SECRET_LENGTH, type Redactor } from "./src/redact.ts";
 import { Scheduler } from "./src/scheduler.ts";
+import { createStateLog } from "./src/state_log.ts";
 import type { AgentStatus } from "./src/status_file.ts";
 import { Transport } from "./src/transport.ts";
 import { VERSION } from "./src/version.ts";
@@ -118,12 +119,16 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
 
   const { checks, problems } = scheduleInstances(config.checks);
   problems.forEach((p) => log.error(`${p.key}: ${p.message}`, { reason: p.reason }));
+  const stateLog = createStateLog(log);
   const scheduler = new Scheduler({
     checks,
     concurrency: config.checkConcurrency,
     clock: realClock,
     log,
-    sink: (outcome) => emit(factory.check(outcome)),
+    sink: (outcome) => {
+      stateLog(outcome);
+      emit(factory.check(outcome));
+    },
   });
   const heartbeat = () =>
     emit(factory.heartbeat({
