@@ -62,7 +62,18 @@ export interface CheckResult {
 
 /** Given to every run. */
 export interface RunContext {
-  /** Fires at the run's deadline (or on shutdown); every phase must honour it. */
+  /**
+   * Fires at the run's deadline (or on shutdown); every phase must honour it.
+   *
+   * Timeouts are decided once, by the scheduler: at the deadline this signal
+   * fires and the module has a short grace (`TIMEOUT_GRACE_MS`, 100 ms) to
+   * clean up and answer. If it answers with `reason: "timeout"` — because
+   * it knows best where it stalled (no banner yet, which query) — that
+   * verdict is sent; any other answer after the deadline is only the echo
+   * of the abort and is ignored, and a module that does not answer in the
+   * grace is reported by the scheduler as a timeout naming the last
+   * {@link phase} it reported.
+   */
   signal: AbortSignal;
   /**
    * Memory that survives between runs of the same instance (rates, restart

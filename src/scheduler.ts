@@ -42,6 +42,19 @@ export interface SchedulerOptions {
 
 const STATUSES: readonly Status[] = ["ok", "warn", "error"];
 
+/**
+ * How long a check may still take to give its own verdict after its
+ * deadline's signal fired (see {@link Scheduler}'s `#execute`). Modules
+ * react to the abort within a few milliseconds; this bounds the rest.
+ */
+export const TIMEOUT_GRACE_MS = 100;
+
+/** A module's timeout outcome carries the phase too, when the module did not say it. */
+function withPhase(outcome: CheckOutcome, phase: string | undefined): CheckOutcome {
+  if (phase === undefined || outcome.details?.phase !== undefined) return outcome;
+  return { ...outcome, details: { ...outcome.details, phase } };
+}
+
 interface Entry {
   check: ScheduledCheck;
   memory: Map<string, unknown>;
@@ -226,7 +239,14 @@ export class Scheduler {
     else this.#running -= 1;
   }
 
-  /** One run with its deadline; always resolves, never throws. */
+  /**
+   * One run with its deadline; always resolves, never throws. At the deadline
+   * the run's signal fires and the check gets {@link TIMEOUT_GRACE_MS} to
+   * answer: a module that knows better where it stalled answers with its own
+   * `timeout` verdict, which is preferred. A run that does not answer in the
+   * grace, or answers anything but a timeout, is reported by the scheduler
+   * as a timeout naming the last phase the check told it.
+   */
   #execute(entry: Entry): Promise<CheckOutcome[]> {
     const { check } = entry;
     const controller = new AbortController();
@@ -234,6 +254,8 @@ export class Scheduler {
     const startedAt = this.#clock.now();
     return new Promise<CheckOutcome[]>((resolve) => {
       let settled = false;
+      let timedOut: CheckOutcome[] | undefined;
+      let timer: TimerId;
       const finish = (outcomes: CheckOutcome[]) => {
         if (settled) return;
         settled = true;
@@ -244,22 +266,16 @@ export class Scheduler {
       };
       entry.cancel = () => finish([]);
       let phase: string | undefined;
-      const timer = this.#clock.setTimeout(() => {
+      let phaseAtDeadline: string | undefined;
+      timer = this.#clock.setTimeout(() => {
+        phaseAtDeadline = phase; // a module cleaning up after the abort moves on to "close"
         const elapsed = this.#clock.now() - startedAt;
+        timedOut = this.#timeoutOutcomes(check, elapsed, phase);
         controller.abort(
           new DOMException(`deadline of ${check.timeoutMs} ms reached`, "TimeoutError"),
         );
-        const during = phase === undefined ? "" : ` during ${phase}`;
-        finish(check.targets.map((target) => ({
-          module: check.module,
-          target,
-          status: "error",
-          reason: "timeout",
-          message:
-            `${check.module} check of ${target} timed out after ${check.timeoutMs} ms${during}`,
-          duration_ms: elapsed,
-          ...(phase === undefined ? {} : { details: { phase } }),
-        })));
+        if (settled) return;
+        timer = this.#clock.setTimeout(() => finish(timedOut!), TIMEOUT_GRACE_MS);
       }, check.timeoutMs);
       let pending: Promise<CheckResult | CheckResult[]>;
       try {
@@ -279,10 +295,15 @@ export class Scheduler {
             this.#log.debug("late result discarded after the deadline", { check: check.key });
             return;
           }
-          finish(this.#normalize(check, result, this.#clock.now() - startedAt));
+          const outcomes = this.#normalize(check, result, this.#clock.now() - startedAt);
+          if (timedOut === undefined) return finish(outcomes);
+          // After the deadline only a timeout verdict counts: anything else is the abort's echo.
+          const own = outcomes.every((o) => o.reason === "timeout");
+          finish(own ? outcomes.map((o) => withPhase(o, phaseAtDeadline)) : timedOut);
         },
         (error) => {
           if (settled) return;
+          if (timedOut !== undefined) return finish(timedOut);
           this.#log.error("check threw an exception", { check: check.key, error });
           finish(check.targets.map((target) => ({
             module: check.module,
@@ -297,6 +318,24 @@ export class Scheduler {
         },
       );
     });
+  }
+
+  /** The scheduler's own timeout outcome for each target of a run. */
+  #timeoutOutcomes(
+    check: ScheduledCheck,
+    elapsedMs: number,
+    phase: string | undefined,
+  ): CheckOutcome[] {
+    const during = phase === undefined ? "" : ` during ${phase}`;
+    return check.targets.map((target) => ({
+      module: check.module,
+      target,
+      status: "error",
+      reason: "timeout",
+      message: `${check.module} check of ${target} timed out after ${check.timeoutMs} ms${during}`,
+      duration_ms: elapsedMs,
+      ...(phase === undefined ? {} : { details: { phase } }),
+    }));
   }
 
   /** Checks a module's answer; a malformed one becomes an internal error, not a crash. */

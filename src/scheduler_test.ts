@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { type ScheduledCheck, Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import {
+  type ScheduledCheck,
+  Scheduler,
+  type SchedulerOptions,
+  TIMEOUT_GRACE_MS,
+} from "./scheduler.ts";
 import { type CheckResult, failure, type RunContext } from "./check.ts";
 import { sleep } from "./clock.ts";
 import type { LogFields, Logger } from "./log.ts";
@@ -206,7 +211,7 @@ Deno.test("Scheduler keeps one armed interval timer per idle check", async () =>
 
 // --- the deadline ---------------------------------------------------------------------------
 
-Deno.test("Scheduler reports a check that never answers as a timeout at exactly the deadline", async () => {
+Deno.test("Scheduler reports a check that never answers as a timeout after the deadline's grace", async () => {
   const signals: AbortSignal[] = [];
   const { clock, scheduler, outcomes } = harness({
     checks: [check(({ signal }) => {
@@ -222,6 +227,8 @@ Deno.test("Scheduler reports a check that never answers as a timeout at exactly 
   await clock.advance(1);
   assert.equal(signals[0].aborted, true);
   assert.equal((signals[0].reason as DOMException).name, "TimeoutError");
+  assert.deepEqual(outcomes, [], "the check still has its grace");
+  await clock.advance(TIMEOUT_GRACE_MS);
   assert.deepEqual(outcomes, [{
     module: "tcp",
     target: "db:5432",
@@ -229,7 +236,7 @@ Deno.test("Scheduler reports a check that never answers as a timeout at exactly 
     reason: "timeout",
     message: "tcp check of db:5432 timed out after 5000 ms",
     duration_ms: 5_000,
-    at: 5_000,
+    at: 5_000 + TIMEOUT_GRACE_MS,
   }]);
   scheduler.stop();
 });
@@ -244,7 +251,7 @@ Deno.test("Scheduler discards an answer that arrives after the deadline", async 
     }, { timeoutMs: 5_000 })],
   });
   scheduler.start();
-  await clock.advance(5_000);
+  await clock.advance(5_000 + TIMEOUT_GRACE_MS);
   assert.equal(outcomes.length, 1);
   answers[0].resolve({ target: "db:5432", status: "ok" });
   await clock.advance(1_000);
@@ -266,10 +273,11 @@ Deno.test("Scheduler runs a timed-out check again on the next interval without c
   scheduler.start();
   await clock.advance(25_000);
   assert.deepEqual(starts, [0, 10_000, 20_000]);
+  await clock.advance(TIMEOUT_GRACE_MS);
   assert.deepEqual(outcomes.map((o) => [o.at, o.reason]), [
-    [5_000, "timeout"],
-    [15_000, "timeout"],
-    [25_000, "timeout"],
+    [5_000 + TIMEOUT_GRACE_MS, "timeout"],
+    [15_000 + TIMEOUT_GRACE_MS, "timeout"],
+    [25_000 + TIMEOUT_GRACE_MS, "timeout"],
   ]);
   assert.equal(scheduler.skipped, 0);
   scheduler.stop();
@@ -283,7 +291,7 @@ Deno.test("Scheduler reports a timeout once for each declared target", async () 
     })],
   });
   scheduler.start();
-  await clock.advance(300);
+  await clock.advance(300 + TIMEOUT_GRACE_MS);
   assert.deepEqual(outcomes.map((o) => [o.target, o.reason, o.duration_ms]), [
     ["a:1", "timeout", 300],
     ["b:2", "timeout", 300],
@@ -739,7 +747,7 @@ Deno.test("Scheduler names the phase a timed-out check was in", async () => {
     ],
   });
   scheduler.start();
-  await clock.advance(2_000);
+  await clock.advance(2_000 + TIMEOUT_GRACE_MS);
   scheduler.stop();
   assert.equal(outcomes.length, 1);
   assert.equal(outcomes[0].reason, "timeout");
@@ -748,4 +756,50 @@ Deno.test("Scheduler names the phase a timed-out check was in", async () => {
     "tcp check of db:5432 timed out after 2000 ms during handshake",
   );
   assert.deepEqual(outcomes[0].details, { phase: "handshake" });
+});
+
+Deno.test("Scheduler prefers a module's own timeout verdict given within the grace", async () => {
+  const { clock, scheduler, outcomes } = harness({
+    checks: [check(({ signal, phase }) => {
+      phase?.("handshake");
+      return new Promise((resolve) => {
+        signal.addEventListener("abort", () =>
+          resolve({
+            target: "db:5432",
+            status: "error",
+            reason: "timeout",
+            message: "db:5432 sent no banner in time",
+            details: { bytes: 0 },
+          }));
+      });
+    }, { timeoutMs: 1_000 })],
+  });
+  scheduler.start();
+  await clock.advance(1_000);
+  scheduler.stop();
+  assert.deepEqual(outcomes.map(plain), [{
+    module: "tcp",
+    target: "db:5432",
+    status: "error",
+    reason: "timeout",
+    message: "db:5432 sent no banner in time",
+    duration_ms: 1_000,
+    details: { bytes: 0, phase: "handshake" },
+  }]);
+});
+
+Deno.test("Scheduler ignores a non-timeout answer after the deadline: it is the abort's echo", async () => {
+  const { clock, scheduler, outcomes } = harness({
+    checks: [check(({ signal }) =>
+      new Promise((resolve) => {
+        signal.addEventListener("abort", () =>
+          resolve({ target: "db:5432", status: "error", reason: "refused", message: "reset" }));
+      }), { timeoutMs: 1_000 })],
+  });
+  scheduler.start();
+  await clock.advance(1_000);
+  scheduler.stop();
+  assert.equal(outcomes.length, 1);
+  assert.equal(outcomes[0].reason, "timeout");
+  assert.equal(outcomes[0].message, "tcp check of db:5432 timed out after 1000 ms");
 });
