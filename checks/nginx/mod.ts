@@ -196,6 +196,16 @@ export function classifyFetchError(
   if (/connection refused/i.test(detail)) {
     return { reason: "refused", message: `cannot connect to ${net}: connection refused` };
   }
+  // hyper's word for bytes that arrived before it had written the request: a
+  // server that talks first (SSH, MySQL, SMTP …) whose greeting got there
+  // before the client's first write, which a busy client makes likely.
+  if (/received unexpected message from connection/i.test(detail)) {
+    return {
+      reason: "protocol",
+      message:
+        `${net} did not answer with HTTP: it sent data before the request (a server that talks first, such as SSH or MySQL?)`,
+    };
+  }
   if (
     /certificate|\btls\b|ssl|handshake|corrupt message|InvalidContentType|peer is incompatible|alert/i
       .test(detail)
