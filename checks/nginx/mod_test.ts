@@ -292,6 +292,23 @@ Deno.test("nginx reports protocol for servers that talk first, also when the gre
   }
 });
 
+Deno.test("nginx reports tls, in words, for https:// to a plain HTTP server", async () => {
+  const plain = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response("Active connections: 1 \n"),
+  );
+  try {
+    const { result } = await runCheck(configFor(`https://127.0.0.1:${plain.addr.port}/status`));
+    assertError(
+      result,
+      "tls",
+      /^TLS with 127\.0\.0\.1:\d+ failed: the server does not speak TLS \(it answered plain HTTP\?\)$/,
+    );
+  } finally {
+    await plain.shutdown();
+  }
+});
+
 /** A raw HTTP server that writes `reply` (bytes) to every connection, then hangs up. */
 function rawServer(reply: Uint8Array): { url: string; close: () => Promise<void> } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -549,7 +566,12 @@ Deno.test({
         "tls for https to a plain HTTP port; http_status for http to the TLS port",
         async () => {
           const https = await runCheck(configFor(`https://127.0.0.1:${options.port}/status`));
-          assertError(https.result, "tls", /TLS with/);
+          assertError(
+            https.result,
+            "tls",
+            /the server does not speak TLS \(it answered plain HTTP\?\)/,
+          );
+          assert.doesNotMatch(https.result.message ?? "", /InvalidContentType/);
           const plain = await runCheck(configFor(`http://127.0.0.1:${options.tlsPort}/status`));
           assertError(plain.result, "http_status", /HTTP 400/);
         },
