@@ -196,8 +196,26 @@ export function classifyFetchError(
   if (/connection refused/i.test(detail)) {
     return { reason: "refused", message: `cannot connect to ${net}: connection refused` };
   }
+  // hyper's word for bytes that arrived before it had written the request: a
+  // server that talks first (SSH, MySQL, SMTP …) whose greeting got there
+  // before the client's first write, which a busy client makes likely.
+  if (/received unexpected message from connection/i.test(detail)) {
+    return {
+      reason: "protocol",
+      message:
+        `${net} did not answer with HTTP: it sent data before the request (a server that talks first, such as SSH or MySQL?)`,
+    };
+  }
+  // rustls read a first record that is not TLS at all: "HTTP/1.1 400 …" from
+  // a plain HTTP port (or another protocol's bytes); its own words say nothing.
+  if (/corrupt message of type InvalidContentType/i.test(detail)) {
+    return {
+      reason: "tls",
+      message: `TLS with ${net} failed: the server does not speak TLS (it answered plain HTTP?)`,
+    };
+  }
   if (
-    /certificate|\btls\b|ssl|handshake|corrupt message|InvalidContentType|peer is incompatible|alert/i
+    /certificate|\btls\b|ssl|handshake|corrupt message|peer is incompatible|alert/i
       .test(detail)
   ) {
     return { reason: "tls", message: `TLS with ${net} failed: ${detail}` };

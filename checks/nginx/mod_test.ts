@@ -17,6 +17,7 @@ import {
   nginxOptions,
   type NginxServer,
   numbersOf,
+  startGreeter,
   startNginx,
   startUpstream,
   TLS_CERT_PATH,
@@ -244,6 +245,67 @@ Deno.test("nginx reports protocol for a server that answers without HTTP or hang
     banner.close();
     await serving;
     await hangUp.close();
+  }
+});
+
+const text = (s: string) => [...new TextEncoder().encode(s)];
+
+/** Greetings of servers that talk first: none of them is HTTP. */
+// deno-fmt-ignore
+const GREETINGS: [string, Uint8Array][] = [
+  ["an SSH banner", new Uint8Array(text("SSH-2.0-OpenSSH_9.2\r\n"))],
+  // MySQL's HandshakeV10: length 74, sequence 0, protocol 10, version, thread id, salt, flags …
+  ["a MySQL greeting", new Uint8Array([
+    0x4a, 0, 0, 0, 0x0a, ...text("8.0.36\0"), 8, 0, 0, 0, ...text("abcdefgh\0"),
+    0xff, 0xf7, 0xff, 2, 0, 0xff, 0xdf, 0x15, ...new Array(10).fill(0),
+    ...text("ijklmnopqrst\0caching_sha2_password\0"),
+  ])],
+  ["binary bytes", new Uint8Array([0x00, 0xff, 0x13, 0x37, 0x80, 0x01, 0xfe, 0x7f, 0x1b, 0x00])],
+];
+
+Deno.test("nginx reports protocol for servers that talk first, also when the greeting comes before the request", async () => {
+  for (const [name, greeting] of GREETINGS) {
+    const greeter = await startGreeter(greeting);
+    try {
+      const config = configFor(`http://127.0.0.1:${greeter.port}/status`);
+      // Usual order on loopback: the request is written, the greeting is read as its answer.
+      const { result } = await runCheck(config);
+      assertError(result, "protocol", /did not answer with HTTP/);
+
+      // A busy agent: the greeting is there before the client's first turn after
+      // the connect. The connect has started when fetch() returns; blocking this
+      // thread until the greeter (on its own thread) has written gives that order
+      // nearly always (the runtime may still write the request first: then the
+      // usual answer, and another try).
+      let early = false;
+      for (let runs = 2; runs <= 11 && !early; runs++) {
+        const running = runCheck(config);
+        assert.ok(greeter.blockUntilWritten(runs, 5000), `${name}: no greeting written`);
+        const { result } = await running;
+        assertError(result, "protocol", /did not answer with HTTP/);
+        early = /it sent data before the request/.test(result.message ?? "");
+      }
+      assert.ok(early, `${name}: the greeting never arrived before the request`);
+    } finally {
+      await greeter.close();
+    }
+  }
+});
+
+Deno.test("nginx reports tls, in words, for https:// to a plain HTTP server", async () => {
+  const plain = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response("Active connections: 1 \n"),
+  );
+  try {
+    const { result } = await runCheck(configFor(`https://127.0.0.1:${plain.addr.port}/status`));
+    assertError(
+      result,
+      "tls",
+      /^TLS with 127\.0\.0\.1:\d+ failed: the server does not speak TLS \(it answered plain HTTP\?\)$/,
+    );
+  } finally {
+    await plain.shutdown();
   }
 });
 
@@ -504,7 +566,12 @@ Deno.test({
         "tls for https to a plain HTTP port; http_status for http to the TLS port",
         async () => {
           const https = await runCheck(configFor(`https://127.0.0.1:${options.port}/status`));
-          assertError(https.result, "tls", /TLS with/);
+          assertError(
+            https.result,
+            "tls",
+            /the server does not speak TLS \(it answered plain HTTP\?\)/,
+          );
+          assert.doesNotMatch(https.result.message ?? "", /InvalidContentType/);
           const plain = await runCheck(configFor(`http://127.0.0.1:${options.tlsPort}/status`));
           assertError(plain.result, "http_status", /HTTP 400/);
         },

@@ -340,6 +340,10 @@ class Session {
         );
       }
     }
+    // What the peer has sent so far: the one byte "S". If no byte follows
+    // before the end, no TLS record ever came (see the catch below).
+    const agreedAtBytes = raw.bytesRead;
+    let peerClosed = false;
     const secure = tls.connect({
       socket: raw,
       host: this.config.host,
@@ -353,12 +357,34 @@ class Session {
         new Promise<void>((resolve, reject) => {
           secure.once("secureConnect", resolve);
           secure.once("error", reject);
-          secure.once("close", () => reject(new Error("the server closed the connection")));
+          secure.once("close", () => {
+            peerClosed = true;
+            reject(new Error("the server closed the connection"));
+          });
         }),
       );
     } catch (error) {
       if (this.signal.aborted) throw abortError();
       const code = (error as { code?: string }).code;
+      // A first byte "S" is not proof of PostgreSQL: any peer may send it. Only
+      // a failure from a TLS peer (certificate, alert) is tls.
+      if (isNotTls(error)) {
+        throw new CheckFailure(
+          "protocol",
+          `${this.config.address} is not a PostgreSQL server: it agreed to TLS ("S"), then sent bytes that are not TLS (${
+            scrub(errorText(error), this.config.password)
+          })`,
+        );
+      }
+      if (
+        raw.bytesRead === agreedAtBytes &&
+        (peerClosed || code === "ECONNRESET" || code === "EPIPE")
+      ) {
+        throw new CheckFailure(
+          "protocol",
+          `${this.config.address} did not start TLS after agreeing to ("S"): it closed the connection before any TLS record; is it a PostgreSQL server?`,
+        );
+      }
       throw new CheckFailure(
         "tls",
         `TLS handshake with ${this.config.address} failed (POSTGRES_SSLMODE=${mode}): ${
@@ -501,6 +527,26 @@ function describeBytes(bytes: Uint8Array): string {
   return `${bytes.length} byte${bytes.length === 1 ? "" : "s"}: ${shown}${
     bytes.length > head.length ? " …" : ""
   }`;
+}
+
+/**
+ * TLS error codes and words saying that the peer's bytes were no TLS records
+ * at all, as OpenSSL (Node) and Deno's rustls-based `node:tls` put it; Deno
+ * reports e.g. "received corrupt message of type InvalidContentType (SSL
+ * routines:ssl3_get_record:wrong version number)".
+ */
+const NOT_TLS_CODES = new Set([
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "ERR_SSL_PACKET_LENGTH_TOO_LONG",
+  "ERR_SSL_UNKNOWN_PROTOCOL",
+  "ERR_SSL_RECORD_LENGTH_MISMATCH",
+]);
+const NOT_TLS_WORDS =
+  /wrong version number|packet length too long|unknown protocol|corrupt message of type (InvalidContentType|MessageTooLarge)/i;
+
+function isNotTls(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return (code !== undefined && NOT_TLS_CODES.has(code)) || NOT_TLS_WORDS.test(errorText(error));
 }
 
 function abortError(): Error {

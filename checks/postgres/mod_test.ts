@@ -5,6 +5,7 @@ import { skipUnlessAvailable } from "../../tests/support/binaries.ts";
 import {
   blackholeListener,
   closedPort,
+  serveTcp,
   silentListener,
   UNRESOLVABLE_HOST,
 } from "../../tests/support/listeners.ts";
@@ -327,6 +328,57 @@ Deno.test("postgres reports tls when TLS is required and the server declines it"
     }
   } finally {
     await noTls.close();
+  }
+});
+
+/** A peer that answers the SSLRequest with "S" and then `then`: bytes, or closing (on the ClientHello or at once). */
+function agreesToTls(then: Uint8Array | "close" | "close at once") {
+  return serveTcp(async (conn) => {
+    const buffer = new Uint8Array(64 * 1024);
+    if (await conn.read(buffer) === null) return; // the SSLRequest
+    await conn.write(new Uint8Array([0x53]));
+    if (then === "close at once") return;
+    if (await conn.read(buffer) === null) return; // the ClientHello
+    if (then === "close") return;
+    await conn.write(then);
+    while (await conn.read(buffer) !== null) { /* until the client closes */ }
+  });
+}
+
+Deno.test('postgres reports protocol, not tls, for a peer that agrees to TLS ("S") and then does not speak it', async () => {
+  const notTls =
+    /is not a PostgreSQL server: it agreed to TLS \("S"\), then sent bytes that are not TLS/;
+  const closed = /did not start TLS after agreeing to \("S"\)/;
+  const peers: [string, ReturnType<typeof agreesToTls>, RegExp][] = [
+    [
+      "plain HTTP",
+      agreesToTls(
+        new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+      ),
+      notTls,
+    ],
+    ["binary bytes", agreesToTls(new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3])), notTls],
+    ["closing on the ClientHello", agreesToTls("close"), closed],
+    ["closing right after the S", agreesToTls("close at once"), closed],
+  ];
+  // The contrast: a TLS peer that refuses the handshake with an alert is a TLS failure.
+  const alert = agreesToTls(new Uint8Array([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]));
+  try {
+    for (const mode of ["prefer", "require", "verify-full"]) {
+      for (const [name, peer, message] of peers) {
+        const { result } = await runCheck(local(peer.port, { POSTGRES_SSLMODE: mode }));
+        assert.equal(result.status, "error");
+        assert.equal(result.reason, "protocol", `${name}, ${mode}: ${JSON.stringify(result)}`);
+        assert.match(result.message ?? "", message, name);
+      }
+      const { result } = await runCheck(local(alert.port, { POSTGRES_SSLMODE: mode }));
+      assert.equal(result.reason, "tls", JSON.stringify(result));
+      assert.match(result.message ?? "", /TLS handshake .* failed .*HandshakeFailure/);
+      assert.equal(typeof result.details?.tls_error, "string");
+    }
+  } finally {
+    for (const [, peer] of peers) await peer.close();
+    await alert.close();
   }
 });
 
