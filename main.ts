@@ -11,7 +11,7 @@
 import { realClock } from "./src/clock.ts";
 import { formatProblems } from "./src/config.ts";
 import { renderTable } from "./src/check_table.ts";
-import { scheduleInstances } from "./src/instances.ts";
+import { loadRunners, scheduleInstances } from "./src/instances.ts";
 import { loadAgentConfig } from "./src/load.ts";
 import { createDropLog } from "./src/drop_log.ts";
 import { createLogger, type Logger, writeStderr } from "./src/log.ts";
@@ -40,6 +40,7 @@ async function main(args: string[]): Promise<number> {
   const config = loaded.config;
   const redactor = createRedactor(config.secrets);
   const log = createLogger({ level: config.logLevel, format: config.logFormat, redactor });
+  for (const w of config.warnings) log.warn(`${w.variable}: ${w.message}`);
   for (const name of new Set(redactor.short)) {
     log.warn(
       `${name} is shorter than ${MIN_SECRET_LENGTH} characters: it cannot be told apart from ordinary words, so logs and events hide it only where it stands alone as a word; use a longer secret`,
@@ -62,7 +63,10 @@ async function runCheckCommand(
   log: Logger,
   redactor: Redactor,
 ): Promise<number> {
-  const { checks, problems } = scheduleInstances(config.checks);
+  const { checks, problems } = scheduleInstances(
+    config.checks,
+    await loadRunners(config.checks),
+  );
   problems.forEach((p) => log.warn(`${p.key}: ${p.message}`, { reason: p.reason }));
   if (checks.length === 0) {
     log.info("no checks are enabled (ENABLED_MODULES is empty)");
@@ -117,7 +121,10 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
     transport.notify();
   };
 
-  const { checks, problems } = scheduleInstances(config.checks);
+  const { checks, problems } = scheduleInstances(
+    config.checks,
+    await loadRunners(config.checks),
+  );
   problems.forEach((p) => log.error(`${p.key}: ${p.message}`, { reason: p.reason }));
   const stateLog = createStateLog(log);
   const scheduler = new Scheduler({

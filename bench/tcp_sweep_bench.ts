@@ -9,7 +9,7 @@
 import { MODULES } from "../checks/mod.ts";
 import { realClock } from "../src/clock.ts";
 import { resolveConfig } from "../src/config.ts";
-import { scheduleInstances } from "../src/instances.ts";
+import { loadRunners, scheduleInstances } from "../src/instances.ts";
 import { EventFactory } from "../src/protocol.ts";
 import { EventQueue } from "../src/queue.ts";
 import { createRedactor } from "../src/redact.ts";
@@ -41,7 +41,10 @@ const vars: Record<string, string> = {
 };
 const resolved = resolveConfig((n) => vars[n], { modules: MODULES, hostname: () => "bench" });
 if (!resolved.ok) throw new Error(JSON.stringify(resolved.problems));
-const { checks } = scheduleInstances(resolved.config.checks);
+const { checks } = scheduleInstances(
+  resolved.config.checks,
+  await loadRunners(resolved.config.checks),
+);
 
 Deno.bench(
   "agent: 1,000 tcp checks through the scheduler (cap 64)",

@@ -25,6 +25,3 @@ export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
   ["systemd", systemd],
   ["tcp", tcp],
 ]);
-
-/** Module names the contract reserves that this version does not have yet. */
-export const PLANNED_MODULES: readonly string[] = [];

@@ -50,6 +50,46 @@ export const REASONS: readonly Reason[] = [
 /** Module-specific facts; numbers stay JSON numbers. */
 export type Details = Record<string, unknown>;
 
+/**
+ * Where a run is, as every module names it, so that `details.phase` means
+ * the same everywhere: reading credentials (`key`), resolving the name
+ * (`dns`), opening the TCP connection (`connect`), the TLS handshake
+ * (`tls`), the protocol's own opening (`handshake`: a banner, a greeting, a
+ * startup or key exchange), logging in (`auth`), a database query
+ * (`query`), running a command (`exec`), an HTTP request until its headers
+ * (`request`, or `first_byte` where the time to it is measured), reading a
+ * body (`body`), and ending the session (`close`).
+ */
+export type Phase =
+  | "key"
+  | "dns"
+  | "connect"
+  | "tls"
+  | "handshake"
+  | "auth"
+  | "query"
+  | "exec"
+  | "request"
+  | "first_byte"
+  | "body"
+  | "close";
+
+/** Every phase, for validation and documentation. */
+export const PHASES: readonly Phase[] = [
+  "key",
+  "dns",
+  "connect",
+  "tls",
+  "handshake",
+  "auth",
+  "query",
+  "exec",
+  "request",
+  "first_byte",
+  "body",
+  "close",
+];
+
 /** What a check reports for one target. `message` is required unless ok. */
 export interface CheckResult {
   /** What was checked: `host:port`, a URL without credentials, a unit name. */
@@ -58,6 +98,24 @@ export interface CheckResult {
   reason?: Reason;
   message?: string;
   details?: Details;
+}
+
+/**
+ * A failure a module decided: thrown inside a run to end it with this
+ * verdict (turn it into a result with {@link Failure.result}). One type for
+ * every module, so that the shared helpers (connect, TLS, deadlines) can
+ * throw it too.
+ */
+export class Failure extends Error {
+  constructor(readonly reason: Reason, message: string, readonly details: Details = {}) {
+    super(message);
+    this.name = "Failure";
+  }
+
+  /** This failure as the result for `target`, with `details` merged under its own. */
+  result(target: string, details: Details = {}): CheckResult {
+    return failure(target, this.reason, this.message, { ...details, ...this.details });
+  }
 }
 
 /** Given to every run. */
@@ -86,7 +144,7 @@ export interface RunContext {
    * phase that stalled, in its message and as `details.phase`. Optional to
    * call; always provided by the scheduler.
    */
-  phase?: (name: string) => void;
+  phase?: (name: Phase) => void;
 }
 
 /** What a module instance needs from Deno; turned into `--allow-*` flags. */
@@ -108,40 +166,80 @@ export interface Needs {
 /** Reads one configuration variable (process env over `.env.local` over `.env`). */
 export type EnvReader = (name: string) => string | undefined;
 
-/** One configured instance of a module: what to check and with which settings. */
-export interface InstanceSpec<C> {
-  /** Unique within the module, e.g. the target itself; used in logs. */
+/**
+ * One option of a module, declared once. Its environment variable is
+ * `<MODULE>_<NAME>` in upper case and its key in the checks file is `name`
+ * (`POSTGRES_WARN_CONNECTIONS_PCT` is `warn_connections_pct`); a secret also
+ * has the `_FILE` / `_file` form. The module's README tables and the typo
+ * hints are made from these declarations.
+ */
+export interface OptionSpec {
+  /** The file key: lower case, `_` between words. */
   name: string;
-  /** Targets this instance reports on; one event per target per run. */
-  targets: string[];
-  /** The parsed configuration, absent when {@link configError} is set. */
-  config?: C;
-  /** Why this instance cannot run; reported as `reason: "config"` every interval. */
-  configError?: string;
+  /** How the value is written; `list` takes a YAML list or a comma string. */
+  kind: "string" | "integer" | "number" | "boolean" | "list" | "url" | "path" | "duration";
+  /** The value is a secret: redacted everywhere, and it may come from a file. */
+  secret?: boolean;
+  /** The default, as written in the docs; absent when there is none. */
+  default?: string;
+  /** One sentence for the docs. */
+  doc: string;
 }
 
-/** A check module: parse, needs, run. Registered in `checks/mod.ts`. */
+/**
+ * One configured unit of a module instance: what one run reports on, and
+ * either its parsed configuration or why it cannot run.
+ */
+export type InstanceSpec<C> =
+  & {
+    /** Unique within the instance, e.g. the target itself; used in logs and keys. */
+    name: string;
+    /** Targets this unit reports on; one event per target per run. */
+    targets: string[];
+  }
+  & (
+    | { ok: true; config: C }
+    /** Why it cannot run; reported as `reason: "config"` every interval. */
+    | { ok: false; error: string }
+  );
+
+/** What a module's {@link CheckModule.load} resolves to. */
+export interface Runner<C> {
+  /** One attempt of a check. A target that is down is a result, not an exception. */
+  run(config: C, ctx: RunContext): Promise<CheckResult | CheckResult[]>;
+}
+
+/**
+ * A check module: options, parse, needs, and the runner. Registered in
+ * `checks/mod.ts`. Everything but {@link load} is light (no driver is
+ * imported), so that the launcher and `validate` load no driver at all and
+ * the agent loads only the drivers of enabled modules.
+ */
 export interface CheckModule<C = unknown> {
-  /** The name used in `ENABLED_MODULES` and in events. */
+  /** The name used in `ENABLED_MODULES`, the checks file and events. */
   readonly name: string;
-  /** Every variable {@link parse} may read (for `--allow-env` and the docs). */
-  readonly env: readonly string[];
-  /** The subset of {@link env} whose values are secrets and must be redacted. */
-  readonly secretEnv: readonly string[];
+  /** Every option {@link parse} may read. */
+  readonly options: readonly OptionSpec[];
   /**
-   * Reads the module's variables and returns its instances. A bad value makes
-   * that instance a config error; it never throws for bad user input.
+   * Reads the module's variables (`<MODULE>_<OPTION>`) and returns its units.
+   * A bad value makes that unit a config error; it never throws for bad
+   * user input.
    */
   parse(env: EnvReader): InstanceSpec<C>[];
-  /** What one instance needs from Deno. */
+  /** What one unit needs from Deno. */
   needs(config: C): Needs;
-  /** One attempt. A target that is down is a result, not an exception. */
-  run(config: C, ctx: RunContext): Promise<CheckResult | CheckResult[]>;
+  /** Loads the runner (and its driver): called once per module, only when it is enabled. */
+  load(): Promise<Runner<C>>;
   /**
-   * Extra strings to redact that are not whole env values (e.g. the password
-   * inside a URL's user info).
+   * Extra strings to redact that are not whole option values (e.g. the
+   * password inside a URL's user info).
    */
   secrets?(config: C): string[];
+}
+
+/** The environment variable of a module's option: `POSTGRES` + `warn_connections_pct`. */
+export function optionVariable(module: string, option: string): string {
+  return `${module.toUpperCase()}_${option.toUpperCase()}`;
 }
 
 /** Helper for modules: a failed result with a reason and a message. */
@@ -151,7 +249,7 @@ export function failure(
   message: string,
   details?: Details,
 ): CheckResult {
-  return details
+  return details && Object.keys(details).length > 0
     ? { target, status: "error", reason, message, details }
     : { target, status: "error", reason, message };
 }

@@ -1,17 +1,24 @@
 import assert from "node:assert/strict";
-import { MODULES, PLANNED_MODULES } from "../checks/mod.ts";
+import { MODULES } from "../checks/mod.ts";
 import type { CheckModule } from "./check.ts";
-import { type AgentConfig, type ConfigProblem, resolveConfig } from "./config.ts";
+import { type AgentConfig, resolveConfig } from "./config.ts";
+import type { ConfigProblem } from "./config_agent.ts";
+import type { CheckInstance } from "./config_modules.ts";
 import { loadEnv } from "./env_files.ts";
 
 const options = {
   modules: MODULES,
-  plannedModules: PLANNED_MODULES,
   hostname: () => "host-from-os",
 };
 
 function resolve(vars: Record<string, string>) {
   return resolveConfig((name) => vars[name], options);
+}
+
+/** The config error of a unit that must have one. */
+function unitErrorOf(unit: CheckInstance): string {
+  assert.ok(!unit.ok, `expected a config error for ${unit.key}`);
+  return unit.error;
 }
 
 function ok(vars: Record<string, string>): AgentConfig {
@@ -111,20 +118,6 @@ for (const [variable, value, pattern] of badValues) {
   });
 }
 
-Deno.test("a reserved module name that this version lacks is named as not available", () => {
-  const result = resolveConfig(
-    (n) => ({ ENABLED_MODULES: "tcp,future" } as Record<string, string>)[n],
-    {
-      ...options,
-      plannedModules: ["future"],
-    },
-  );
-  assert.equal(result.ok, false);
-  if (!result.ok) {
-    assert.match(result.problems[0].message, /"future" is not available in this version/);
-  }
-});
-
 Deno.test("resolveConfig reports every bad value at once", () => {
   const found = problems({ QUEUE_MAX_EVENTS: "0", LOG_LEVEL: "loud", MONITORING_URL: "ftp://x" });
   assert.deepEqual(found.map((p) => p.variable).sort(), [
@@ -179,17 +172,18 @@ Deno.test("a bad module value makes a config-error instance, not a fatal error",
     "tcp:::1:80",
     "tcp:[::1]:443",
   ]);
-  assert.equal(c.checks[0].configError, undefined);
-  assert.match(c.checks[1].configError ?? "", /port must be from 1 to 65535/);
-  assert.match(c.checks[2].configError ?? "", /IPv6 addresses in brackets/);
-  assert.deepEqual(c.checks[3].needs, { net: ["[::1]:443"] });
-  assert.deepEqual(c.checks[1].needs, {});
+  assert.equal(c.checks[0].ok, true);
+  assert.match(unitErrorOf(c.checks[1]), /port must be from 1 to 65535/);
+  assert.match(unitErrorOf(c.checks[2]), /IPv6 addresses in brackets/);
+  const last = c.checks[3];
+  assert.ok(last.ok);
+  assert.deepEqual(last.needs, { net: ["[::1]:443"] });
 });
 
 Deno.test("an enabled module without targets is a config error for that module", () => {
   const c = ok({ ENABLED_MODULES: "tcp" });
   assert.equal(c.checks.length, 1);
-  assert.match(c.checks[0].configError ?? "", /TCP_CHECKS is empty/);
+  assert.match(unitErrorOf(c.checks[0]), /TCP_CHECKS is empty/);
 });
 
 Deno.test("the env names list holds the agent's and the enabled modules' variables only", () => {
@@ -224,11 +218,18 @@ Deno.test("configuration reads no variable outside its env names list", () => {
 Deno.test("secret values of enabled modules are collected for redaction", () => {
   const fake: CheckModule<{ t: string }> = {
     name: "fake",
-    env: ["FAKE_TARGET", "FAKE_PASSWORD"],
-    secretEnv: ["FAKE_PASSWORD"],
-    parse: (env) => [{ name: "x", targets: ["x"], config: { t: env("FAKE_TARGET") ?? "" } }],
+    options: [
+      { name: "target", kind: "string", doc: "t" },
+      { name: "password", kind: "string", secret: true, doc: "p" },
+    ],
+    parse: (env) => [{
+      name: "x",
+      targets: ["x"],
+      ok: true,
+      config: { t: env("FAKE_TARGET") ?? "" },
+    }],
     needs: () => ({ net: ["127.0.0.1:1"] }),
-    run: () => Promise.resolve({ target: "x", status: "ok" }),
+    load: () => Promise.resolve({ run: () => Promise.resolve({ target: "x", status: "ok" }) }),
     secrets: () => ["url-password"],
   };
   const result = resolveConfig(

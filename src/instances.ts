@@ -1,26 +1,52 @@
 /**
- * Turns configured instances into what the scheduler runs. An instance with a
- * config error or a missing permission still runs: every interval it reports
- * that problem, so the monitoring side sees it.
+ * Turns configured units into what the scheduler runs. A unit with a config
+ * error, a missing permission or a module that failed to load still runs:
+ * every interval it reports that problem, so the monitoring side sees it.
  *
  * @module
  */
 
-import { failure } from "./check.ts";
-import type { CheckInstance } from "./config.ts";
+import { failure, type Reason, type Runner } from "./check.ts";
+import type { CheckInstance } from "./config_modules.ts";
 import { missingNeeds, type PermissionQuery } from "./permissions.ts";
 import type { ScheduledCheck } from "./scheduler.ts";
 
 /** A problem found before the first run, to be logged once. */
 export interface InstanceProblem {
   key: string;
-  reason: "config" | "permission";
+  reason: "config" | "permission" | "internal";
   message: string;
+}
+
+/** A module's runner, or why it could not be loaded. */
+export type LoadedRunner = { ok: true; runner: Runner<unknown> } | { ok: false; message: string };
+
+/**
+ * Loads the runner of every module that has a runnable unit, each once: the
+ * drivers of modules that are not enabled are never imported.
+ */
+export async function loadRunners(
+  instances: CheckInstance[],
+): Promise<Map<string, LoadedRunner>> {
+  const modules = new Map(instances.filter((i) => i.ok).map((i) => [i.module.name, i.module]));
+  const loaded = new Map<string, LoadedRunner>();
+  await Promise.all([...modules].map(async ([name, module]) => {
+    try {
+      loaded.set(name, { ok: true, runner: await module.load() });
+    } catch (error) {
+      loaded.set(name, {
+        ok: false,
+        message: `the ${name} module could not be loaded: ${(error as Error).message}`,
+      });
+    }
+  }));
+  return loaded;
 }
 
 /** The scheduled checks and the problems to log once at start. */
 export function scheduleInstances(
   instances: CheckInstance[],
+  runners: ReadonlyMap<string, LoadedRunner>,
   query?: PermissionQuery,
 ): { checks: ScheduledCheck[]; problems: InstanceProblem[] } {
   const problems: InstanceProblem[] = [];
@@ -32,16 +58,15 @@ export function scheduleInstances(
       intervalMs: instance.intervalMs,
       timeoutMs: instance.timeoutMs,
     };
-    const fixed = (reason: "config" | "permission", message: string): ScheduledCheck => {
+    const fixed = (reason: InstanceProblem["reason"], message: string): ScheduledCheck => {
       problems.push({ key: instance.key, reason, message });
       return {
         ...base,
-        run: () => Promise.resolve(instance.targets.map((t) => failure(t, reason, message))),
+        run: () =>
+          Promise.resolve(instance.targets.map((t) => failure(t, reason as Reason, message))),
       };
     };
-    if (instance.configError !== undefined || instance.config === undefined) {
-      return fixed("config", instance.configError ?? "no configuration");
-    }
+    if (!instance.ok) return fixed("config", instance.error);
     const missing = missingNeeds(instance.needs, query);
     if (missing.length > 0) {
       return fixed(
@@ -51,8 +76,11 @@ export function scheduleInstances(
         }); start it with deno task start, which grants exactly what enabled modules need`,
       );
     }
-    const { module, config } = instance;
-    return { ...base, run: (ctx) => module.run(config, ctx) };
+    const runner = runners.get(instance.module.name);
+    if (!runner) return fixed("internal", `the ${instance.module.name} module was not loaded`);
+    if (!runner.ok) return fixed("internal", runner.message);
+    const { config } = instance;
+    return { ...base, run: (ctx) => runner.runner.run(config, ctx) };
   });
   return { checks, problems };
 }

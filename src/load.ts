@@ -6,8 +6,9 @@
  * @module
  */
 
-import { MODULES, PLANNED_MODULES } from "../checks/mod.ts";
-import { type ConfigProblem, resolveConfig } from "./config.ts";
+import { MODULES } from "../checks/mod.ts";
+import { resolveConfig } from "./config.ts";
+import type { ConfigProblem } from "./config_agent.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadEnv } from "./env_files.ts";
 import { pathKindSync, readRegularFileSync } from "./read_file.ts";
@@ -32,7 +33,6 @@ export function loadAgentConfig(hostname: () => string = () => Deno.hostname()):
   if (!env.ok) return { ok: false, problems: [{ variable: env.variable, message: env.message }] };
   const result = resolveConfig(env.read, {
     modules: MODULES,
-    plannedModules: PLANNED_MODULES,
     hostname,
     pathKind: pathKindSync,
   });

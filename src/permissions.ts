@@ -6,7 +6,8 @@
  */
 
 import type { Needs } from "./check.ts";
-import { type AgentConfig, urlPort } from "./config.ts";
+import type { AgentConfig } from "./config.ts";
+import { urlPort } from "./config_agent.ts";
 import { hostPort } from "./config_values.ts";
 
 /** Everything the agent process needs from Deno. */
@@ -55,6 +56,7 @@ export function computePermissions(
   const env = new Set<string>(config.envNames);
   if (mode === "agent") net.add(monitoringHost(config.monitoringUrl));
   for (const check of config.checks) {
+    if (!check.ok) continue;
     check.needs.net?.forEach((h) => net.add(h));
     check.needs.read?.forEach((f) => read.add(f));
     check.needs.run?.forEach((c) => run.add(c));

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PathKind } from "./config.ts";
+import type { PathKind } from "./config_agent.ts";
 
 /** The largest configuration file read: far above any real one. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { MODULES } from "../checks/mod.ts";
 import { realClock } from "../src/clock.ts";
 import { resolveConfig } from "../src/config.ts";
-import { scheduleInstances } from "../src/instances.ts";
+import { loadRunners, scheduleInstances } from "../src/instances.ts";
 import type { CheckOutcome } from "../src/protocol.ts";
 import { Scheduler } from "../src/scheduler.ts";
 import { silentListener } from "./support/listeners.ts";
@@ -23,7 +23,10 @@ async function timeoutAgainstSilentPeer(
     const env: Record<string, string> = { CHECK_TIMEOUT_SECONDS: "0.3", ...vars(listener.port) };
     const result = resolveConfig((n) => env[n], { modules: MODULES, hostname: () => "t" });
     assert.ok(result.ok);
-    const { checks, problems } = scheduleInstances(result.config.checks);
+    const { checks, problems } = scheduleInstances(
+      result.config.checks,
+      await loadRunners(result.config.checks),
+    );
     assert.deepEqual(problems, []);
     const outcomes: CheckOutcome[] = [];
     await new Scheduler({ checks, clock: realClock, log: silent, sink: (o) => outcomes.push(o) })

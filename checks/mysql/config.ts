@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EnvReader, InstanceSpec } from "../../src/check.ts";
+import type { EnvReader, InstanceSpec, OptionSpec } from "../../src/check.ts";
 import {
   boolean,
   ConfigValueError,
@@ -19,20 +19,48 @@ import {
   seconds,
 } from "../../src/config_values.ts";
 
-/** Every variable the module reads. */
-export const MYSQL_ENV = [
-  "MYSQL_HOST",
-  "MYSQL_PORT",
-  "MYSQL_USER",
-  "MYSQL_PASSWORD",
-  "MYSQL_DATABASE",
-  "MYSQL_SSL",
-  "MYSQL_WARN_CONNECTIONS_PCT",
-  "MYSQL_CONNECT_TIMEOUT_SECONDS",
-] as const;
-
-/** The variables whose values are secrets. */
-export const MYSQL_SECRET_ENV = ["MYSQL_PASSWORD"] as const;
+/** Every option the module reads (`MYSQL_<NAME>` in the environment). */
+export const MYSQL_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "host",
+    kind: "string",
+    doc: "host name or IP address; IPv6 with or without brackets (`::1`, `[::1]`); no port here",
+  },
+  { name: "port", kind: "integer", default: "3306", doc: "TCP port, 1–65535" },
+  { name: "user", kind: "string", doc: "the account the check logs in with" },
+  {
+    name: "password",
+    kind: "string",
+    secret: true,
+    default: "empty",
+    doc: "taken exactly as written (blanks included); never appears in a log line or an event",
+  },
+  {
+    name: "database",
+    kind: "string",
+    doc:
+      "database selected at login; leave it empty unless the check should prove that this database is usable",
+  },
+  {
+    name: "ssl",
+    kind: "boolean",
+    default: "false",
+    doc: "`true`: TLS is required and the server certificate and host name are verified",
+  },
+  {
+    name: "warn_connections_pct",
+    kind: "integer",
+    default: "90",
+    doc: '`status: "warn"` when this share (1–100 %) of `max_connections` is in use',
+  },
+  {
+    name: "connect_timeout_seconds",
+    kind: "duration",
+    default: "3",
+    doc:
+      "limit of TCP connect + server greeting + TLS + login (0.1–300); keep it below `MYSQL_TIMEOUT_SECONDS`",
+  },
+];
 
 /** Defaults, in one place for the code, the tests and the README. */
 export const MYSQL_DEFAULTS = {
@@ -97,11 +125,11 @@ export function parseMysql(env: EnvReader): InstanceSpec<MysqlConfig>[] {
     };
     const database = optional(env, "MYSQL_DATABASE");
     if (database !== undefined) config.database = database;
-    return [{ name: target, targets: [target], config }];
+    return [{ name: target, targets: [target], ok: true, config }];
   } catch (error) {
     const message = error instanceof ConfigValueError
       ? error.message
       : `MYSQL_*: ${(error as Error).message}`;
-    return [{ name: target, targets: [target], configError: message }];
+    return [{ name: target, targets: [target], ok: false, error: message }];
   }
 }

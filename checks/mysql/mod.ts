@@ -13,7 +13,7 @@
 
 import mysql2 from "mysql2";
 import type { CheckModule, CheckResult, Details, RunContext } from "../../src/check.ts";
-import { MYSQL_ENV, MYSQL_SECRET_ENV, type MysqlConfig, parseMysql } from "./config.ts";
+import { MYSQL_OPTIONS, type MysqlConfig, parseMysql } from "./config.ts";
 import { classifyMysqlError, scrub } from "./errors.ts";
 import { Link, PROBE_WAIT_MS } from "./link.ts";
 import { collect, type QueryRunner } from "./metrics.ts";
@@ -65,11 +65,18 @@ function openDriver(config: MysqlConfig, link: Link): Driver {
   return driver;
 }
 
-async function run(config: MysqlConfig, { signal, phase }: RunContext): Promise<CheckResult> {
+/** One login, the metric queries, and a polite close. */
+export async function run(
+  config: MysqlConfig,
+  { signal, phase }: RunContext,
+): Promise<CheckResult> {
   const started = performance.now();
   const link = new Link(config, signal);
-  if (phase) link.onPhase = phase;
-  phase?.(link.phase);
+  // The shared vocabulary: the greeting is the protocol's handshake, the login is auth.
+  const shared = (p: typeof link.phase) =>
+    p === "greeting" ? "handshake" : p === "login" ? "auth" : p;
+  if (phase) link.onPhase = (p) => phase(shared(p));
+  phase?.(shared(link.phase));
   let result: CheckResult;
   try {
     const driver = openDriver(config, link);
@@ -143,9 +150,8 @@ async function run(config: MysqlConfig, { signal, phase }: RunContext): Promise<
 /** The `mysql` module. */
 export const mysql: CheckModule<MysqlConfig> = {
   name: "mysql",
-  env: MYSQL_ENV,
-  secretEnv: MYSQL_SECRET_ENV,
+  options: MYSQL_OPTIONS,
   parse: parseMysql,
   needs: (config) => ({ net: [config.target] }),
-  run,
+  load: () => Promise.resolve({ run }),
 };

@@ -26,6 +26,8 @@ import { inspectGreeting, previewBytes } from "./greeting.ts";
 import { PROBE_WAIT_MS } from "./link.ts";
 import { collect, percent, QUERIES, replicationDetails, statusDetails } from "./metrics.ts";
 import { mysql, type MysqlConfig } from "./mod.ts";
+import { unitConfig, unitError } from "../../tests/support/specs.ts";
+import { moduleEnvNames, secretVariables } from "../../src/config_modules.ts";
 
 const FIXTURES = `${ROOT}tests/fixtures/mysql`;
 /** Scheduling slack allowed on top of a deadline. */
@@ -37,8 +39,7 @@ function specs(vars: Record<string, string>) {
 
 function configOf(vars: Record<string, string>): MysqlConfig {
   const [spec] = specs(vars);
-  assert.ok(spec.config, spec.configError);
-  return spec.config;
+  return unitConfig(spec);
 }
 
 /** One run with a deadline, the way the scheduler runs it; also returns how long it took. */
@@ -53,7 +54,10 @@ async function runCheck(
   );
   const started = performance.now();
   try {
-    const result = await mysql.run(config, { signal: controller.signal, memory: new Map() });
+    const result = await (await mysql.load()).run(config, {
+      signal: controller.signal,
+      memory: new Map(),
+    });
     assert.ok(!Array.isArray(result));
     return { result, elapsedMs: performance.now() - started };
   } finally {
@@ -89,7 +93,7 @@ Deno.test("mysql parses its variables with the documented defaults", () => {
     connectTimeoutMs: 3_000,
   });
   assert.deepEqual(mysql.needs(config), { net: ["db.local:3306"] });
-  assert.deepEqual(mysql.secretEnv, ["MYSQL_PASSWORD"]);
+  assert.deepEqual(secretVariables(mysql), ["MYSQL_PASSWORD"]);
 });
 
 Deno.test("mysql takes every variable and writes IPv6 targets in brackets", () => {
@@ -136,9 +140,9 @@ Deno.test("mysql turns each bad value into a config error naming the variable, n
   for (const [vars, pattern] of cases) {
     const all = specs(vars);
     assert.equal(all.length, 1);
-    assert.equal(all[0].config, undefined);
-    assert.match(all[0].configError ?? "", pattern);
-    assert.ok(!all[0].configError?.includes("hunter2-secret"));
+    assert.equal(all[0].ok, false);
+    assert.match(unitError(all[0]), pattern);
+    assert.ok(!unitError(all[0]).includes("hunter2-secret"));
     assert.equal(all[0].targets.length, 1);
   }
   assert.deepEqual(specs({ ...base, MYSQL_USER: "" })[0].targets, ["127.0.0.1:3306"]);
@@ -150,7 +154,9 @@ Deno.test("mysql reads only the variables it lists", () => {
     read.add(name);
     return { MYSQL_HOST: "h", MYSQL_USER: "u" }[name];
   });
-  for (const name of read) assert.ok(mysql.env.includes(name), `${name} is read but not listed`);
+  for (const name of read) {
+    assert.ok(moduleEnvNames(mysql).includes(name), `${name} is read but not listed`);
+  }
   assert.ok(read.size >= 7);
 });
 
@@ -546,7 +552,7 @@ Deno.test("mysql honours the deadline in every phase and closes its connection",
       const controller = new AbortController();
       controller.abort();
       const started = performance.now();
-      const result = await mysql.run(
+      const result = await (await mysql.load()).run(
         configOf({ MYSQL_HOST: "127.0.0.1", MYSQL_PORT: String(fake.port), MYSQL_USER: "u" }),
         { signal: controller.signal, memory: new Map() },
       );

@@ -134,13 +134,14 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<NginxCon
     return [{
       name: NGINX_STATUS_URL,
       targets: [NGINX_STATUS_URL],
-      configError:
+      ok: false,
+      error:
         `${NGINX_STATUS_URL} is required: the URL of nginx's stub_status page, e.g. http://127.0.0.1/nginx_status`,
     }];
   }
   try {
     const config = parseStatusUrl(raw);
-    return [{ name: config.url, targets: [config.url], config }];
+    return [{ name: config.url, targets: [config.url], ok: true, config }];
   } catch (error) {
     // A URL that does not parse cannot be masked reliably: name the variable instead.
     let shown = NGINX_STATUS_URL;
@@ -151,7 +152,8 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<NginxCon
     return [{
       name: shown,
       targets: [shown],
-      configError: `${NGINX_STATUS_URL}: ${(error as Error).message}`,
+      ok: false,
+      error: `${NGINX_STATUS_URL}: ${(error as Error).message}`,
     }];
   }
 }
@@ -352,7 +354,8 @@ function timedOut(target: string, phase: string): CheckResult {
   return failure(target, "timeout", `timed out ${phase}`);
 }
 
-async function run(
+/** One GET of the status page. */
+export async function run(
   config: NginxConfig,
   { signal, memory, phase = () => {} }: RunContext,
 ): Promise<CheckResult> {
@@ -459,10 +462,14 @@ function httpStatusFailure(config: NginxConfig, response: Response): CheckResult
 /** The `nginx` module. */
 export const nginx: CheckModule<NginxConfig> = {
   name: "nginx",
-  env: [NGINX_STATUS_URL],
-  secretEnv: [],
+  options: [{
+    name: "status_url",
+    kind: "url",
+    doc:
+      "URL of the stub_status page, `http://` or `https://`, e.g. `http://127.0.0.1/nginx_status`; credentials in it are secrets",
+  }],
   parse,
   needs: (config) => ({ net: [config.net] }),
-  run,
+  load: () => Promise.resolve({ run }),
   secrets: (config) => config.secretValues,
 };

@@ -22,7 +22,8 @@ import {
   startUpstream,
   TLS_CERT_PATH,
 } from "../../tests/support/nginx_server.ts";
-import { MAX_BODY_BYTES, nginx, type NginxConfig } from "./mod.ts";
+import { MAX_BODY_BYTES, nginx, type NginxConfig, run } from "./mod.ts";
+import { unitConfig, unitError, unitErrorText } from "../../tests/support/specs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 /** How much later than its deadline a run may end. */
@@ -34,8 +35,7 @@ function specFor(value: string | undefined) {
 
 function configFor(url: string): NginxConfig {
   const [spec] = specFor(url);
-  assert.ok(spec.config, spec.configError);
-  return spec.config;
+  return unitConfig(spec);
 }
 
 /** One run with a deadline, as the scheduler does it (abort with a TimeoutError). */
@@ -50,7 +50,7 @@ async function runCheck(
   );
   const started = performance.now();
   try {
-    const result = await nginx.run(config, { signal: controller.signal, memory });
+    const result = await run(config, { signal: controller.signal, memory });
     assert.ok(!Array.isArray(result));
     assert.equal(result.target, config.url);
     return { result, elapsedMs: performance.now() - started };
@@ -81,16 +81,16 @@ Deno.test("nginx reads only NGINX_STATUS_URL", () => {
     return "http://127.0.0.1/status";
   });
   assert.deepEqual(read, ["NGINX_STATUS_URL"]);
-  assert.deepEqual(nginx.env, ["NGINX_STATUS_URL"]);
+  assert.deepEqual(nginx.options.map((o) => o.name), ["status_url"]);
 });
 
 Deno.test("nginx without NGINX_STATUS_URL is one config error naming the variable", () => {
   for (const value of [undefined, "", "   "]) {
     const specs = specFor(value);
     assert.equal(specs.length, 1);
-    assert.equal(specs[0].config, undefined);
+    assert.equal(specs[0].ok, false);
     assert.deepEqual(specs[0].targets, ["NGINX_STATUS_URL"]);
-    assert.match(specs[0].configError ?? "", /^NGINX_STATUS_URL is required/);
+    assert.match(unitError(specs[0]), /^NGINX_STATUS_URL is required/);
   }
 });
 
@@ -107,9 +107,9 @@ Deno.test("nginx turns a bad URL into a config error that never quotes the crede
   ];
   for (const [value, pattern] of cases) {
     const [spec] = specFor(value);
-    assert.equal(spec.config, undefined, value);
-    assert.match(spec.configError ?? "", /^NGINX_STATUS_URL: /);
-    assert.match(spec.configError ?? "", pattern, value);
+    assert.equal(spec.ok, false, value);
+    assert.match(unitError(spec), /^NGINX_STATUS_URL: /);
+    assert.match(unitError(spec), pattern, value);
     assert.doesNotMatch(JSON.stringify(spec), /hunter2/, value);
   }
 });
@@ -124,11 +124,11 @@ Deno.test("nginx takes the target and the permission from the URL, without user 
   ];
   for (const [value, url, net] of cases) {
     const [spec] = specFor(value);
-    assert.ok(spec.config, spec.configError);
-    assert.equal(spec.config.url, url);
+    assert.ok(spec.ok, unitErrorText(spec));
+    assert.equal(unitConfig(spec).url, url);
     assert.deepEqual(spec.targets, [url]);
     assert.equal(spec.name, url);
-    assert.deepEqual(nginx.needs(spec.config), { net: [net] });
+    assert.deepEqual(nginx.needs(unitConfig(spec)), { net: [net] });
   }
 });
 
@@ -212,7 +212,7 @@ Deno.test("nginx reports timeout at once when the signal has already fired", asy
     const controller = new AbortController();
     controller.abort(new DOMException("deadline", "TimeoutError"));
     const started = performance.now();
-    const result = await nginx.run(configFor(`http://127.0.0.1:${silent.port}/`), {
+    const result = await run(configFor(`http://127.0.0.1:${silent.port}/`), {
       signal: controller.signal,
       memory: new Map(),
     }) as CheckResult;

@@ -29,6 +29,7 @@ import type {
   CheckResult,
   Details,
   InstanceSpec,
+  OptionSpec,
   RunContext,
 } from "../../src/check.ts";
 import { failure } from "../../src/check.ts";
@@ -71,16 +72,48 @@ export interface PostgresConfig {
 }
 
 /** Variables the module reads. */
-const ENV = [
-  "POSTGRES_HOST",
-  "POSTGRES_PORT",
-  "POSTGRES_USER",
-  "POSTGRES_PASSWORD",
-  "POSTGRES_DB",
-  "POSTGRES_SSLMODE",
-  "POSTGRES_SSLROOTCERT",
-  "POSTGRES_WARN_CONNECTIONS_PCT",
-] as const;
+const OPTIONS: readonly OptionSpec[] = [
+  { name: "host", kind: "string", doc: "host name or IP address; IPv6 as `::1` or `[::1]`" },
+  { name: "port", kind: "integer", default: "5432", doc: "TCP port" },
+  {
+    name: "user",
+    kind: "string",
+    doc:
+      "the role the check logs in as (required, so the driver never falls back to the OS user name)",
+  },
+  {
+    name: "password",
+    kind: "string",
+    secret: true,
+    default: "none sent",
+    doc: "redacted from every log line and event",
+  },
+  {
+    name: "db",
+    kind: "string",
+    default: "postgres",
+    doc: "database to connect to; its size and transaction counters are reported",
+  },
+  {
+    name: "sslmode",
+    kind: "string",
+    default: "prefer",
+    doc: "`disable`, `prefer`, `require` or `verify-full`",
+  },
+  {
+    name: "sslrootcert",
+    kind: "path",
+    default: "system store",
+    doc: "PEM file with the CA certificate(s) that `verify-full` trusts; only with `verify-full`",
+  },
+  {
+    name: "warn_connections_pct",
+    kind: "integer",
+    default: "90",
+    doc:
+      '`status: "warn"` when the client connections reach this percentage (1–100) of `max_connections`',
+  },
+];
 
 const DEFAULT_PORT = 5432;
 const DEFAULT_DATABASE = "postgres";
@@ -153,12 +186,13 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<Postgres
     };
     if (password !== undefined) config.password = password;
     if (sslRootCert !== undefined) config.sslRootCert = sslRootCert;
-    return [{ name: target, targets: [target], config }];
+    return [{ name: target, targets: [target], ok: true, config }];
   } catch (error) {
     return [{
       name: fallbackTarget,
       targets: [fallbackTarget],
-      configError: error instanceof ConfigValueError
+      ok: false,
+      error: error instanceof ConfigValueError
         ? error.message
         : `POSTGRES: ${(error as Error).message}`,
     }];
@@ -780,13 +814,19 @@ const QUERY_FIELDS: Record<QueryName, string> = {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-async function run(config: PostgresConfig, { signal, phase }: RunContext): Promise<CheckResult> {
+/** One session: connect, TLS, login, the metric queries, close. */
+export async function run(
+  config: PostgresConfig,
+  { signal, phase }: RunContext,
+): Promise<CheckResult> {
   if (signal.aborted) {
     return failure(config.target, "timeout", `no time left to check ${config.address}`);
   }
   const session = new Session(config, signal);
-  if (phase) session.onPhase = phase;
-  phase?.(session.phase);
+  // The shared vocabulary: the startup exchange is where the login happens.
+  const shared = (p: typeof session.phase) => p === "startup" ? "auth" : p;
+  if (phase) session.onPhase = (p) => phase(shared(p));
+  phase?.(shared(session.phase));
   const sql = postgresJs(driverOptions(config, session));
   let graceful = false;
   try {
@@ -976,14 +1016,13 @@ async function close(sql: postgresJs.Sql, session: Session, graceful: boolean): 
 /** The `postgres` module. */
 export const postgres: CheckModule<PostgresConfig> = {
   name: "postgres",
-  env: ENV,
-  secretEnv: ["POSTGRES_PASSWORD"],
+  options: OPTIONS,
   parse,
   needs: (config) => ({
     net: [config.address],
     env: ["PG*"],
     ...(config.sslRootCert ? { read: [config.sslRootCert] } : {}),
   }),
-  run,
+  load: () => Promise.resolve({ run }),
   secrets: (config) => (config.password ? [config.password] : []),
 };

@@ -20,6 +20,8 @@ import {
 } from "../../tests/support/postgres_server.ts";
 import { spawnDeno } from "../../tests/support/processes.ts";
 import { APPLICATION_NAME, postgres as postgresCheck, type PostgresConfig } from "./mod.ts";
+import { unitConfig, unitError } from "../../tests/support/specs.ts";
+import { moduleEnvNames, secretVariables } from "../../src/config_modules.ts";
 
 /** Distinct passwords, so that a leak of any of them is found. */
 const PW = {
@@ -40,8 +42,7 @@ function envReader(vars: Record<string, string>) {
 
 function configOf(vars: Record<string, string>): PostgresConfig {
   const [spec] = postgresCheck.parse(envReader(vars));
-  assert.ok(spec.config, spec.configError);
-  return spec.config;
+  return unitConfig(spec);
 }
 
 async function runCheck(
@@ -52,7 +53,7 @@ async function runCheck(
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const started = performance.now();
   try {
-    const result = await postgresCheck.run(config, {
+    const result = await (await postgresCheck.load()).run(config, {
       signal: controller.signal,
       memory: new Map(),
     });
@@ -108,7 +109,7 @@ Deno.test("postgres parses its variables with defaults and needs only the target
     POSTGRES_USER: "monitor",
     POSTGRES_PASSWORD: " spaced pw ",
   }));
-  assert.deepEqual(spec.config, {
+  assert.deepEqual(unitConfig(spec), {
     host: "db.internal",
     port: 5432,
     user: "monitor",
@@ -120,9 +121,12 @@ Deno.test("postgres parses its variables with defaults and needs only the target
     target: "db.internal:5432/postgres",
   });
   assert.deepEqual(spec.targets, ["db.internal:5432/postgres"]);
-  assert.deepEqual(postgresCheck.needs(spec.config!), { net: ["db.internal:5432"], env: ["PG*"] });
-  assert.deepEqual(postgresCheck.secrets!(spec.config!), [" spaced pw "]);
-  assert.deepEqual(postgresCheck.secretEnv, ["POSTGRES_PASSWORD"]);
+  assert.deepEqual(postgresCheck.needs(unitConfig(spec)), {
+    net: ["db.internal:5432"],
+    env: ["PG*"],
+  });
+  assert.deepEqual(postgresCheck.secrets!(unitConfig(spec)), [" spaced pw "]);
+  assert.deepEqual(secretVariables(postgresCheck), ["POSTGRES_PASSWORD"]);
   assert.equal(postgresCheck.name, "postgres");
 });
 
@@ -171,13 +175,13 @@ Deno.test("postgres turns each bad value into a config error that names the vari
   for (const [override, expected] of cases) {
     const specs = postgresCheck.parse(envReader({ ...good, ...override }));
     assert.equal(specs.length, 1);
-    assert.equal(specs[0].config, undefined);
-    assert.match(specs[0].configError ?? "", expected, JSON.stringify(override));
+    assert.equal(specs[0].ok, false);
+    assert.match(unitError(specs[0]), expected, JSON.stringify(override));
     assert.equal(specs[0].targets.length, 1);
     assertNoSecret(specs[0], good.POSTGRES_PASSWORD);
   }
   const [unset] = postgresCheck.parse(() => undefined);
-  assert.match(unset.configError ?? "", /^POSTGRES_HOST: is required/);
+  assert.match(unitError(unset), /^POSTGRES_HOST: is required/);
   assert.deepEqual(unset.targets, ["postgres"]);
 });
 
@@ -187,7 +191,9 @@ Deno.test("postgres reads no variable besides the ones it declares", () => {
     asked.add(name);
     return { POSTGRES_HOST: "db", POSTGRES_USER: "u" }[name];
   });
-  for (const name of asked) assert.ok(postgresCheck.env.includes(name), `reads ${name}`);
+  for (const name of asked) {
+    assert.ok(moduleEnvNames(postgresCheck).includes(name), `reads ${name}`);
+  }
   assert.ok(asked.has("POSTGRES_SSLMODE") && asked.has("POSTGRES_WARN_CONNECTIONS_PCT"));
 });
 
@@ -277,7 +283,7 @@ Deno.test("postgres does not connect at all when the signal has already fired", 
   try {
     const controller = new AbortController();
     controller.abort();
-    const result = await postgresCheck.run(local(listener.port), {
+    const result = await (await postgresCheck.load()).run(local(listener.port), {
       signal: controller.signal,
       memory: new Map(),
     }) as CheckResult;
@@ -710,7 +716,7 @@ Deno.test({
             const child = spawnDeno([
               "run",
               `--allow-net=${needs.net!.join(",")}`,
-              `--allow-env=${[...postgresCheck.env, ...needs.env!].join(",")}`,
+              `--allow-env=${[...moduleEnvNames(postgresCheck), ...needs.env!].join(",")}`,
               "tests/fixtures/postgres/run_check.ts",
             ], vars);
             const status = await child.exit(20_000);

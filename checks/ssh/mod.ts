@@ -16,6 +16,8 @@ import type {
   Details,
   EnvReader,
   InstanceSpec,
+  OptionSpec,
+  Phase,
   Reason,
   RunContext,
 } from "../../src/check.ts";
@@ -51,16 +53,32 @@ export interface SshConfig {
   hostKeyPins: string[];
 }
 
-/** The variables this module reads. */
-const ENV = [
-  "SSH_HOST",
-  "SSH_PORT",
-  "SSH_USER",
-  "SSH_KEY_PATH",
-  "SSH_PASSWORD",
-  "SSH_KEY_PASSPHRASE",
-  "SSH_HOST_KEY_SHA256",
-] as const;
+/** The options this module reads (`SSH_<NAME>` in the environment). */
+const OPTIONS: readonly OptionSpec[] = [
+  { name: "host", kind: "string", doc: "server name or address; IPv6 as `::1` or `[::1]`" },
+  { name: "port", kind: "integer", default: "22", doc: "port 1–65535" },
+  { name: "user", kind: "string", doc: "account to log in as" },
+  {
+    name: "key_path",
+    kind: "path",
+    doc:
+      "private key file (OpenSSH, PEM or PuTTY format); an absolute path, or relative to the agent's working directory",
+  },
+  {
+    name: "key_passphrase",
+    kind: "string",
+    secret: true,
+    doc: "passphrase of an encrypted `SSH_KEY_PATH`",
+  },
+  { name: "password", kind: "string", secret: true, doc: "password for `password` authentication" },
+  {
+    name: "host_key_sha256",
+    kind: "list",
+    default: "any key accepted",
+    doc:
+      "pin: the host key fingerprint `SHA256:…` as `ssh-keygen -lf` prints it; a comma list accepts several",
+  },
+];
 
 /** What the server sees as our identification string: `SSH-2.0-KozakAgent`. */
 const CLIENT_IDENT = "KozakAgent";
@@ -120,13 +138,13 @@ function parse(env: EnvReader): InstanceSpec<SshConfig>[] {
     if (keyPath !== undefined) config.keyPath = keyPath;
     if (keyPassphrase !== undefined) config.keyPassphrase = keyPassphrase;
     if (password !== undefined) config.password = password;
-    return [{ name: target, targets: [target], config }];
+    return [{ name: target, targets: [target], ok: true, config }];
   } catch (error) {
     // ConfigValueError never quotes a secret; anything else is a bug, said plainly.
     const message = error instanceof ConfigValueError
       ? error.message
       : `SSH configuration: ${(error as Error).message}`;
-    return [{ name: target, targets: [target], configError: message }];
+    return [{ name: target, targets: [target], ok: false, error: message }];
   }
 }
 
@@ -297,7 +315,7 @@ function login(
   io: ConnStream,
   signal: AbortSignal,
   details: Details,
-  phase: (name: string) => void,
+  phase: (name: Phase) => void,
 ): Promise<{ attempt: Attempt; client: Client }> {
   const attempt: Attempt = {
     io,
@@ -436,7 +454,8 @@ async function goodbye(client: Client, io: ConnStream, signal: AbortSignal): Pro
   if (onAbort) signal.removeEventListener("abort", onAbort);
 }
 
-async function run(
+/** One connection, handshake and login. */
+export async function run(
   config: SshConfig,
   { signal, memory, phase = () => {} }: RunContext,
 ): Promise<CheckResult> {
@@ -486,9 +505,8 @@ async function run(
 /** The `ssh` module. */
 export const ssh: CheckModule<SshConfig> = {
   name: "ssh",
-  env: ENV,
-  secretEnv: ["SSH_PASSWORD", "SSH_KEY_PASSPHRASE"],
+  options: OPTIONS,
   parse,
   needs,
-  run,
+  load: () => Promise.resolve({ run }),
 };

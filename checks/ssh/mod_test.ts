@@ -6,21 +6,22 @@ import { ROOT } from "../../tests/support/processes.ts";
 import { SSHD, type SshdServer, startSshd } from "../../tests/support/sshd_server.ts";
 import { describeHostKey, parsePins } from "./host_key.ts";
 import { ssh, type SshConfig } from "./mod.ts";
+import { unitConfig, unitError } from "../../tests/support/specs.ts";
+import { moduleEnvNames, secretVariables } from "../../src/config_modules.ts";
 
 /** A timeout case must end within its timeout plus this. */
 const MARGIN_MS = 300;
 
 function specsOf(vars: Record<string, string>) {
   return ssh.parse((name) => {
-    assert.ok(ssh.env.includes(name), `parse read ${name}, which is not in ssh.env`);
+    assert.ok(moduleEnvNames(ssh).includes(name), `parse read ${name}, which is not in ssh.env`);
     return vars[name];
   });
 }
 
 function configOf(vars: Record<string, string>): SshConfig {
   const [spec] = specsOf(vars);
-  assert.ok(spec.config, spec.configError);
-  return spec.config;
+  return unitConfig(spec);
 }
 
 interface Timed {
@@ -91,7 +92,7 @@ async function runOnce(
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const started = performance.now();
   try {
-    const result = await ssh.run(config, { signal: controller.signal, memory });
+    const result = await (await ssh.load()).run(config, { signal: controller.signal, memory });
     const elapsedMs = performance.now() - started;
     assert.ok(!Array.isArray(result));
     assert.equal(result.target, config.target);
@@ -130,7 +131,7 @@ Deno.test("ssh parses its variables into one instance named host:port", () => {
   });
   assert.equal(specs.length, 1);
   assert.deepEqual(specs[0].targets, ["db.example.org:22"]);
-  assert.deepEqual(specs[0].config, {
+  assert.deepEqual(unitConfig(specs[0]), {
     host: "db.example.org",
     port: 22,
     target: "db.example.org:22",
@@ -138,8 +139,8 @@ Deno.test("ssh parses its variables into one instance named host:port", () => {
     password: " pass word ",
     hostKeyPins: [`SHA256:${"a".repeat(43)}`, `SHA256:${"b".repeat(43)}`],
   });
-  assert.deepEqual(ssh.needs(specs[0].config!), { net: ["db.example.org:22"] });
-  assert.deepEqual(ssh.secretEnv, ["SSH_PASSWORD", "SSH_KEY_PASSPHRASE"]);
+  assert.deepEqual(ssh.needs(unitConfig(specs[0])), { net: ["db.example.org:22"] });
+  assert.deepEqual(secretVariables(ssh), ["SSH_KEY_PASSPHRASE", "SSH_PASSWORD"]);
 });
 
 Deno.test("ssh writes IPv6 targets in brackets and needs read access to the key file", () => {
@@ -186,9 +187,9 @@ Deno.test("ssh turns each bad or missing value into a config error that names th
   for (const [vars, expected] of cases) {
     const specs = specsOf(vars);
     assert.equal(specs.length, 1);
-    assert.equal(specs[0].config, undefined);
-    assert.match(specs[0].configError ?? "", expected);
-    assert.doesNotMatch(specs[0].configError!, /pw-secret-1|pp-2/);
+    assert.equal(specs[0].ok, false);
+    assert.match(unitError(specs[0]), expected);
+    assert.doesNotMatch(unitError(specs[0]), /pw-secret-1|pp-2/);
     assert.equal(specs[0].targets.length, 1);
   }
   assert.deepEqual(

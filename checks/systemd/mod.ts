@@ -55,7 +55,8 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<SystemdC
     return [{
       name: VARIABLE,
       targets: [VARIABLE],
-      configError: `${VARIABLE} is empty: list unit names, e.g. nginx.service,ssh`,
+      ok: false,
+      error: `${VARIABLE} is empty: list unit names, e.g. nginx.service,ssh`,
     }];
   }
   const units: SystemdUnit[] = [];
@@ -68,13 +69,19 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<SystemdC
       refused.push({
         name,
         targets: [name],
-        configError: `${VARIABLE}: ${echo(name)} is not a valid unit name: ${checked.reason}`,
+        ok: false,
+        error: `${VARIABLE}: ${echo(name)} is not a valid unit name: ${checked.reason}`,
       });
     }
   }
   const specs: InstanceSpec<SystemdConfig>[] = [];
   if (units.length > 0) {
-    specs.push({ name: VARIABLE, targets: units.map((u) => u.target), config: { units } });
+    specs.push({
+      name: VARIABLE,
+      targets: units.map((u) => u.target),
+      ok: true,
+      config: { units },
+    });
   }
   return [...specs, ...refused];
 }
@@ -84,7 +91,11 @@ export function systemctlArgs(units: readonly string[]): string[] {
   return ["show", "--no-pager", `--property=${PROPERTIES.join(",")}`, "--", ...units];
 }
 
-async function run(config: SystemdConfig, { signal, memory }: RunContext): Promise<CheckResult[]> {
+/** One `systemctl show` for every unit, one result per unit. */
+export async function run(
+  config: SystemdConfig,
+  { signal, memory }: RunContext,
+): Promise<CheckResult[]> {
   const unique = [...new Set(config.units.map((u) => u.unit))];
   const outcome = await runSystemctl(systemctlArgs(unique), signal);
   if (outcome.kind !== "exited" || outcome.code !== 0) {
@@ -161,9 +172,12 @@ function oneLine(text: string): string {
 /** The `systemd` module. */
 export const systemd: CheckModule<SystemdConfig> = {
   name: "systemd",
-  env: [VARIABLE],
-  secretEnv: [],
+  options: [{
+    name: "services",
+    kind: "list",
+    doc: "comma list (or YAML list) of unit names; a name without a type suffix means `.service`",
+  }],
   parse,
   needs: () => ({ run: ["systemctl"] }),
-  run,
+  load: () => Promise.resolve({ run }),
 };

@@ -9,6 +9,8 @@ import {
   type RunnerResult,
 } from "../../tests/support/systemd_fake.ts";
 import { PROPERTIES, systemctlArgs, systemd, type SystemdConfig } from "./mod.ts";
+import { unitConfig, unitError, unitErrorText } from "../../tests/support/specs.ts";
+import { secretVariables } from "../../src/config_modules.ts";
 
 const SYSTEMCTL_PATHS = ["/usr/bin/systemctl", "/bin/systemctl"];
 
@@ -39,7 +41,7 @@ Deno.test("systemd parses SYSTEMD_SERVICES into one instance with every valid un
   const parsed = specs(" nginx.service, ssh ,apt-daily.timer,getty@tty1.service,123,ssh");
   assert.equal(parsed.length, 1);
   const [instance] = parsed;
-  assert.equal(instance.configError, undefined);
+  assert.ok(instance.ok, unitErrorText(instance));
   assert.deepEqual(instance.targets, [
     "nginx.service",
     "ssh",
@@ -47,7 +49,7 @@ Deno.test("systemd parses SYSTEMD_SERVICES into one instance with every valid un
     "getty@tty1.service",
     "123",
   ]);
-  assert.deepEqual(instance.config?.units.map((u) => u.unit), [
+  assert.deepEqual(unitConfig(instance).units.map((u) => u.unit), [
     "nginx.service",
     "ssh.service",
     "apt-daily.timer",
@@ -70,19 +72,19 @@ Deno.test("systemd makes each invalid name its own config error and keeps the va
     ["../x"],
   ]);
   for (const spec of refused) {
-    assert.equal(spec.config, undefined);
-    assert.match(spec.configError ?? "", /^SYSTEMD_SERVICES: ".*" is not a valid unit name: /);
+    assert.equal(spec.ok, false);
+    assert.match(unitError(spec), /^SYSTEMD_SERVICES: ".*" is not a valid unit name: /);
   }
-  assert.match(refused[0].configError!, /starts with "-"/);
-  assert.match(refused[1].configError!, /a space/);
+  assert.match(unitError(refused[0]), /starts with "-"/);
+  assert.match(unitError(refused[1]), /a space/);
 });
 
 Deno.test("systemd reports an empty or unset SYSTEMD_SERVICES as a config error", () => {
   for (const value of [undefined, "", " , ,"]) {
     const parsed = specs(value);
     assert.equal(parsed.length, 1);
-    assert.equal(parsed[0].config, undefined);
-    assert.match(parsed[0].configError ?? "", /SYSTEMD_SERVICES is empty/);
+    assert.equal(parsed[0].ok, false);
+    assert.match(unitError(parsed[0]), /SYSTEMD_SERVICES is empty/);
   }
 });
 
@@ -93,9 +95,9 @@ Deno.test("systemd needs only --allow-run=systemctl and reads only SYSTEMD_SERVI
     return name === "SYSTEMD_SERVICES" ? "ssh" : undefined;
   });
   assert.deepEqual([...new Set(read)], ["SYSTEMD_SERVICES"]);
-  assert.deepEqual(systemd.env, ["SYSTEMD_SERVICES"]);
-  assert.deepEqual(systemd.secretEnv, []);
-  assert.deepEqual(systemd.needs(instance.config!), { run: ["systemctl"] });
+  assert.deepEqual(systemd.options.map((o) => o.name), ["services"]);
+  assert.deepEqual(secretVariables(systemd), []);
+  assert.deepEqual(systemd.needs(unitConfig(instance)), { run: ["systemctl"] });
 });
 
 Deno.test("systemd puts every option before -- and only unit names after it", () => {
@@ -117,7 +119,7 @@ Deno.test({
     const config: SystemdConfig = {
       units: [{ target: "ssh", unit: "ssh.service" }, { target: "cron", unit: "cron.service" }],
     };
-    const results = await systemd.run(config, {
+    const results = await (await systemd.load()).run(config, {
       signal: AbortSignal.timeout(5000),
       memory: new Map(),
     });

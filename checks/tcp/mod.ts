@@ -24,25 +24,28 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<TcpConfi
     return [{
       name: "TCP_CHECKS",
       targets: ["TCP_CHECKS"],
-      configError: "TCP_CHECKS is empty: list host:port targets",
+      ok: false,
+      error: "TCP_CHECKS is empty: list host:port targets",
     }];
   }
   return items.map((item): InstanceSpec<TcpConfig> => {
     try {
       const { host, port } = parseHostPort(item);
       const target = hostPort(host, port);
-      return { name: target, targets: [target], config: { host, port, target } };
+      return { name: target, targets: [target], ok: true, config: { host, port, target } };
     } catch (error) {
       return {
         name: item,
         targets: [item],
-        configError: `TCP_CHECKS: ${(error as Error).message}`,
+        ok: false,
+        error: `TCP_CHECKS: ${(error as Error).message}`,
       };
     }
   });
 }
 
-async function run(config: TcpConfig, { signal }: RunContext): Promise<CheckResult> {
+/** One connect attempt: the whole check. */
+export async function run(config: TcpConfig, { signal }: RunContext): Promise<CheckResult> {
   const started = performance.now();
   let conn: Deno.TcpConn;
   try {
@@ -72,9 +75,12 @@ async function run(config: TcpConfig, { signal }: RunContext): Promise<CheckResu
 /** The `tcp` module. */
 export const tcp: CheckModule<TcpConfig> = {
   name: "tcp",
-  env: ["TCP_CHECKS"],
-  secretEnv: [],
+  options: [{
+    name: "checks",
+    kind: "list",
+    doc: "comma list (or YAML list) of `host:port`; IPv6 literals in brackets: `[::1]:80`",
+  }],
   parse,
   needs: (config) => ({ net: [config.target] }),
-  run,
+  load: () => Promise.resolve({ run }),
 };

@@ -6,7 +6,8 @@ import {
   UNRESOLVABLE_HOST,
 } from "../../tests/support/listeners.ts";
 import type { CheckResult } from "../../src/check.ts";
-import { tcp, type TcpConfig } from "./mod.ts";
+import { unitConfig, unitError } from "../../tests/support/specs.ts";
+import { run, tcp, type TcpConfig } from "./mod.ts";
 
 function spec(text: string) {
   const specs = tcp.parse((name) => (name === "TCP_CHECKS" ? text : undefined));
@@ -14,16 +15,14 @@ function spec(text: string) {
 }
 
 function configOf(text: string): TcpConfig {
-  const [s] = spec(text);
-  assert.ok(s.config, s.configError);
-  return s.config;
+  return unitConfig(spec(text)[0]);
 }
 
 async function runOnce(config: TcpConfig, timeoutMs = 2000): Promise<CheckResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const result = await tcp.run(config, { signal: controller.signal, memory: new Map() });
+    const result = await run(config, { signal: controller.signal, memory: new Map() });
     assert.ok(!Array.isArray(result));
     return result;
   } finally {
@@ -34,8 +33,8 @@ async function runOnce(config: TcpConfig, timeoutMs = 2000): Promise<CheckResult
 Deno.test("tcp parses host:port, IPv6 literals and names one instance per target", () => {
   const specs = spec("127.0.0.1:22, [::1]:80 ,db.local:5432,127.0.0.1:22");
   assert.deepEqual(specs.map((s) => s.name), ["127.0.0.1:22", "[::1]:80", "db.local:5432"]);
-  assert.deepEqual(specs[1].config, { host: "::1", port: 80, target: "[::1]:80" });
-  assert.deepEqual(tcp.needs(specs[1].config!), { net: ["[::1]:80"] });
+  assert.deepEqual(unitConfig(specs[1]), { host: "::1", port: 80, target: "[::1]:80" });
+  assert.deepEqual(tcp.needs(unitConfig(specs[1])), { net: ["[::1]:80"] });
 });
 
 Deno.test("tcp turns each bad target into a config error that names it", () => {
@@ -44,14 +43,13 @@ Deno.test("tcp turns each bad target into a config error that names it", () => {
   );
   assert.equal(specs.length, 9);
   for (const s of specs) {
-    assert.equal(s.config, undefined);
-    assert.match(s.configError ?? "", /^TCP_CHECKS: /);
+    assert.match(unitError(s), /^TCP_CHECKS: /);
   }
-  assert.match(specs[0].configError!, /the port is missing/);
-  assert.match(specs[3].configError!, /brackets/);
-  assert.match(specs[7].configError!, /is a URL: write host:port/);
-  assert.doesNotMatch(specs[7].configError!, /brackets/);
-  assert.match(specs[8].configError!, /not a valid IPv6 address/);
+  assert.match(unitError(specs[0]), /the port is missing/);
+  assert.match(unitError(specs[3]), /brackets/);
+  assert.match(unitError(specs[7]), /is a URL: write host:port/);
+  assert.doesNotMatch(unitError(specs[7]), /brackets/);
+  assert.match(unitError(specs[8]), /not a valid IPv6 address/);
 });
 
 Deno.test("tcp reports ok with the resolved address for an open port", async () => {

@@ -13,13 +13,16 @@ import { mysql } from "../../checks/mysql/mod.ts";
 const vars: Record<string, string> = JSON.parse(Deno.args[0] ?? "{}");
 const deadlineMs = Number(Deno.args[1] ?? 5_000);
 const [spec] = mysql.parse((name) => vars[name]);
-if (!spec.config) {
-  console.log(JSON.stringify({ configError: spec.configError }));
+if (!spec.ok) {
+  console.log(JSON.stringify({ configError: spec.error }));
 } else {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), deadlineMs);
   const started = performance.now();
-  const result = await mysql.run(spec.config, { signal: controller.signal, memory: new Map() });
+  const result = await (await mysql.load()).run(spec.config, {
+    signal: controller.signal,
+    memory: new Map(),
+  });
   const elapsedMs = performance.now() - started;
   clearTimeout(timer);
   console.log(JSON.stringify({ result, elapsedMs }));

@@ -10,8 +10,8 @@
 import { nginx } from "../../checks/nginx/mod.ts";
 
 const [spec] = nginx.parse((name) => Deno.env.get(name));
-if (!spec.config) throw new Error(spec.configError);
-const result = await nginx.run(spec.config, {
+if (!spec.ok) throw new Error(spec.error);
+const result = await (await nginx.load()).run(spec.config, {
   signal: AbortSignal.timeout(5000),
   memory: new Map(),
 });

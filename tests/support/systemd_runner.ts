@@ -11,6 +11,7 @@
  */
 
 import { systemd } from "../../checks/systemd/mod.ts";
+import { unitConfig } from "./specs.ts";
 
 /** What the runner is asked to do. */
 export interface RunnerInput {
@@ -32,10 +33,14 @@ if (import.meta.main) {
   const input: RunnerInput = JSON.parse(Deno.args[0]);
   const specs = systemd.parse((name) => (name === "SYSTEMD_SERVICES" ? input.services : undefined));
   const output: RunnerOutput = {
-    specs: specs.map(({ name, targets, configError }) => ({ name, targets, configError })),
+    specs: specs.map((s) => ({
+      name: s.name,
+      targets: s.targets,
+      ...(s.ok ? {} : { configError: s.error }),
+    })),
     runs: [],
   };
-  const runnable = specs.find((s) => s.config !== undefined);
+  const runnable = specs.find((s) => s.ok);
   const memory = new Map<string, unknown>();
   for (let i = 0; runnable && i < (input.runs ?? 1); i++) {
     const controller = new AbortController();
@@ -45,7 +50,10 @@ if (import.meta.main) {
     );
     const started = performance.now();
     try {
-      const results = await systemd.run(runnable.config!, { signal: controller.signal, memory });
+      const results = await (await systemd.load()).run(unitConfig(runnable), {
+        signal: controller.signal,
+        memory,
+      });
       output.runs.push({ elapsedMs: performance.now() - started, results });
     } finally {
       clearTimeout(timer);
