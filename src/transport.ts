@@ -302,7 +302,11 @@ export class Transport {
     // Whatever was not confirmed is unsent again: it goes out again on the next connection.
     queue.sentThrough = 0;
     socket.onmessage = socket.onerror = null;
-    if (socket.readyState <= WebSocket.OPEN) {
+    // close() may have started the closing handshake already (CLOSING): wait for
+    // its end too. WebSocket.close() only queues the close frame, and main.ts
+    // exits the process right after Transport.close(): returning earlier loses
+    // the frame and the server sees an abnormal close instead of 1000.
+    if (socket.readyState !== WebSocket.CLOSED) {
       // Wait (briefly) for the closing handshake so the server sees a clean close.
       const closed = new Promise<void>((resolve) => {
         const id = clock.setTimeout(resolve, 1_000);
@@ -311,12 +315,14 @@ export class Transport {
           resolve();
         };
       });
-      try {
-        socket.close(
-          this.#closing ? 1000 : 4000,
-          this.#closing ? "agent stopping" : "reconnecting",
-        );
-      } catch { /* closing anyway */ }
+      if (socket.readyState === WebSocket.OPEN) {
+        try {
+          socket.close(
+            this.#closing ? 1000 : 4000,
+            this.#closing ? "agent stopping" : "reconnecting",
+          );
+        } catch { /* closing anyway */ }
+      }
       await closed;
     }
     socket.onclose = null;

@@ -419,6 +419,31 @@ Deno.test("8a: flush() resolves true once the queue drains; close() closes with 
   }
 });
 
+Deno.test("8c: close() resolves only once the closing handshake is done, so an exit right after it loses no close frame", async () => {
+  const server = await TestWsServer.start({ hello: { acks: true }, autoAck: true });
+  const sockets: WebSocket[] = [];
+  const { factory } = countingFactory();
+  const recording: SocketFactory = (url, headers) => {
+    const socket = factory(url, headers);
+    sockets.push(socket);
+    return socket;
+  };
+  const { transport } = makeTransport(server.url, { socketFactory: recording });
+  try {
+    transport.start();
+    await waitFor("a connection", () => transport.connected);
+    await closeTransport(transport);
+    // CLOSED means the server's close frame came back, so ours had been written.
+    assert.equal(sockets.length, 1);
+    assert.equal(sockets[0].readyState, WebSocket.CLOSED, "close() returned mid-handshake");
+    const info = await within(server.connections[0].closed, 2_000, "server-side close event");
+    assert.equal(info.code, 1000);
+  } finally {
+    await closeTransport(transport);
+    await server.stop();
+  }
+});
+
 Deno.test("8b: flush() resolves false when the queue cannot drain (server down)", async () => {
   const server = await TestWsServer.start();
   await server.stop();
