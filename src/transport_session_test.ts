@@ -1,0 +1,67 @@
+/**
+ * Transport session tests: liveness (a server that stops confirming) and the
+ * server's messages, against real servers on 127.0.0.1 with the transport on
+ * a manual clock (tests/support/transport_harness.ts).
+ *
+ * Run: deno test --allow-net=127.0.0.1 --allow-env --allow-read src/transport_session_test.ts
+ */
+
+import assert from "node:assert/strict";
+import { TestWsServer } from "../tests/support/ws_server.ts";
+import {
+  closeTransport,
+  harness,
+  logged,
+  pushEvents,
+  TIMINGS,
+  until,
+} from "../tests/support/transport_harness.ts";
+
+/** The session's idle re-check while events are in flight (transport_session.ts). */
+const POLL_MS = 250;
+
+Deno.test("Transport detects a frozen server (acks promised, none coming) after the ack timeout and reconnects", async () => {
+  const server = await TestWsServer.start({ hello: { acks: true }, autoAck: true });
+  const h = harness(server.url);
+  const { clock, transport, queue } = h;
+  const stalled = () => logged(h, "monitoring stopped confirming events");
+  try {
+    pushEvents(queue, 1, 3);
+    transport.start();
+    transport.notify();
+    await until(clock, "delivery of 1-3", () => queue.size === 0, { state: () => queue.size });
+
+    server.freeze();
+    const sentAt = clock.now();
+    pushEvents(queue, 4, 6);
+    transport.notify();
+    await until(clock, "4-6 at the frozen server", () => server.frames.length >= 6);
+    await clock.advance(TIMINGS.ackTimeoutMs);
+    assert.equal(stalled().length, 0, "deemed dead before the ack timeout");
+    await until(clock, "the stall to be noticed", () => stalled().length === 1, { stepMs: 10 });
+    assert.ok(clock.now() - sentAt <= TIMINGS.ackTimeoutMs + POLL_MS, `at ${clock.now()} ms`);
+    const [warning] = stalled();
+    assert.equal(warning.level, "warn");
+    assert.equal(warning.fields?.outstanding, 3);
+    // The transport closed the stale session itself, with its "reconnecting" code.
+    await until(
+      clock,
+      "the old connection to close",
+      () => server.connections[0].close !== undefined,
+    );
+    assert.equal(server.connections[0].close?.code, 4000);
+    assert.equal(queue.size, 3, "unacked events stay queued");
+
+    // The server recovers: the unacked events are resent and confirmed.
+    server.freeze(false);
+    await until(clock, "an empty queue", () => queue.size === 0, {
+      stepMs: 10,
+      state: () => ({ size: queue.size, seqs: server.seqs() }),
+    });
+    const resent = server.frames.filter((f) => f.connection !== server.connections[0].id);
+    assert.deepEqual([...new Set(resent.map((f) => f.seq))], [4, 5, 6]);
+  } finally {
+    await closeTransport(h, 50);
+    await server.stop();
+  }
+});
