@@ -43,6 +43,7 @@ export class Session {
   #open = true;
   #acks = false;
   #helloSeen = false;
+  #repeatedHelloLogged = false;
   /** Whether any event was confirmed on this connection. */
   #delivered = false;
   /** Last time an event was confirmed (or sending started with nothing in flight). */
@@ -114,12 +115,27 @@ export class Session {
   /** The one place server messages are interpreted. */
   #onMessage(text: string): void {
     const message = parseServerMessage(text);
-    if (message?.type === "hello") {
+    if (message?.type === "hello") this.#onHello(message.acks);
+    else if (message?.type === "ack") this.#confirm(message.seq);
+  }
+
+  /**
+   * Only the first hello of a connection counts. A later one must not switch
+   * the ack mode mid-stream: from acks to none it would make the agent forget
+   * events that were written but never acknowledged.
+   */
+  #onHello(acks: boolean): void {
+    if (!this.#helloSeen) {
       this.#helloSeen = true;
-      this.#acks = message.acks;
-    } else if (message?.type === "ack") {
-      this.#confirm(message.seq);
+      this.#acks = acks;
+      return;
     }
+    if (this.#repeatedHelloLogged) return;
+    this.#repeatedHelloLogged = true;
+    this.#o.log.warn("monitoring server sent hello again; ignored for this connection", {
+      acks: this.#acks,
+      ignored_acks: acks,
+    });
   }
 
   /** Removes confirmed events from the queue (never beyond what this connection sent). */

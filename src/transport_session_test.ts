@@ -11,8 +11,10 @@ import { TestWsServer } from "../tests/support/ws_server.ts";
 import {
   closeTransport,
   harness,
+  holds,
   logged,
   pushEvents,
+  range,
   TIMINGS,
   until,
 } from "../tests/support/transport_harness.ts";
@@ -60,6 +62,46 @@ Deno.test("Transport detects a frozen server (acks promised, none coming) after 
     });
     const resent = server.frames.filter((f) => f.connection !== server.connections[0].id);
     assert.deepEqual([...new Set(resent.map((f) => f.seq))], [4, 5, 6]);
+  } finally {
+    await closeTransport(h, 50);
+    await server.stop();
+  }
+});
+
+Deno.test("Transport ignores a later hello: the ack mode of a connection never changes mid-stream", async () => {
+  const server = await TestWsServer.start({ hello: { acks: true }, autoAck: false });
+  const h = harness(server.url, { ackTimeoutMs: 60_000 });
+  const { clock, transport, queue } = h;
+  const again = () => logged(h, "monitoring server sent hello again");
+  try {
+    transport.start();
+    await until(clock, "the session to start", () => logged(h, "monitoring session").length === 1);
+    assert.equal(logged(h, "monitoring session")[0].fields?.acks, true);
+    // A confused server takes its promise back, twice: events would then count as
+    // delivered once written, and the agent would forget what was never acked.
+    server.send({ type: "hello", v: 1, acks: false });
+    server.send({ type: "hello", v: 1, acks: false });
+    pushEvents(queue, 1, 5);
+    transport.notify();
+    await until(clock, "5 frames", () => server.frames.length >= 5);
+    await holds(clock, "all 5 still queued without an ack", 200, () => queue.size === 5, {
+      stepMs: 5,
+      state: () => queue.size,
+    });
+    await until(clock, "the repeated hello to be noticed", () => again().length > 0);
+    assert.equal(again().length, 1, "logged once per connection");
+    assert.equal(again()[0].level, "warn");
+    server.ack(5);
+    await until(clock, "an empty queue after the ack", () => queue.size === 0);
+    assert.deepEqual(server.seqs(), range(1, 5));
+
+    // A new connection is a new session: its own first hello counts, and a repeat is logged again.
+    server.open.forEach((c) => c.socket.close(1001, "restart"));
+    await until(clock, "a second session", () => logged(h, "monitoring session").length === 2, {
+      stepMs: 10,
+    });
+    server.send({ type: "hello", v: 1, acks: false });
+    await until(clock, "the repeat on the second connection", () => again().length === 2);
   } finally {
     await closeTransport(h, 50);
     await server.stop();

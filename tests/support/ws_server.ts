@@ -187,6 +187,11 @@ export class TestWsServer {
     }
   }
 
+  /** Sends `message` (as JSON) on every open connection, e.g. a second `hello`. */
+  send(message: unknown): void {
+    for (const c of this.open) this.#send(c, message);
+  }
+
   /** Stops (or resumes) acking; frames are still recorded. */
   freeze(on = true): void {
     this.frozen = on;
