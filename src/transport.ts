@@ -66,6 +66,8 @@ export class Transport {
   #connected = false;
   #loop: Promise<void> | undefined;
   #connections = 0;
+  /** Why the last attempt's upgrade was refused for authentication, if it was; said once per change. */
+  #authRefusal: string | undefined;
 
   constructor(options: TransportOptions) {
     this.#o = {
@@ -161,18 +163,33 @@ export class Transport {
       timeoutMs: this.#o.connectTimeoutMs,
       signal: this.#stop.signal,
     });
+    const refusal = result.ok ? undefined : this.#refusalOf(result.status);
+    const repeated = refusal !== undefined && refusal === this.#authRefusal;
+    this.#authRefusal = refusal;
     if (result.ok) {
       this.#connections += 1;
       log.info("connected to monitoring", { url: url.href, queued: queue.size });
       return result;
     }
-    if (!this.#stopping) {
+    if (this.#stopping) return undefined;
+    const fields = { url: url.href, status: result.status, queued: queue.size };
+    if (repeated) log.debug("monitoring still refuses the upgrade; retrying", fields);
+    else if (refusal) log.warn(refusal, fields);
+    else {
       log.warn("cannot connect to monitoring; events stay queued", {
         url: url.href,
         error: result.error,
       });
     }
     return undefined;
+  }
+
+  /** The warning for an upgrade refused with 401 or 403, else undefined. */
+  #refusalOf(status: number | undefined): string | undefined {
+    if (status !== 401 && status !== 403) return undefined;
+    return this.#o.token
+      ? `the monitoring server refused MONITORING_TOKEN (HTTP ${status}); events stay queued, retrying with backoff`
+      : `the monitoring server requires a token (HTTP ${status}) and MONITORING_TOKEN is not set; events stay queued, retrying with backoff`;
   }
 
   /** Runs one session on an open socket; true when it confirmed any event. */

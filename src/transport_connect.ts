@@ -42,7 +42,22 @@ export interface EarlyEvents {
 /** An open socket (with what it received meanwhile), or why there is none. */
 export type ConnectResult =
   | { ok: true; socket: WebSocket; early: EarlyEvents }
-  | { ok: false; error: string };
+  | {
+    ok: false;
+    error: string;
+    /** The HTTP status the server refused the upgrade with, when it answered one. */
+    status?: number;
+  };
+
+/**
+ * The HTTP status in Deno's message for a refused upgrade ("NetworkError:
+ * failed to connect to WebSocket: Invalid status code: 401"), if any: the
+ * error event is the only place Deno's WebSocket reports it.
+ */
+export function upgradeStatus(message: string): number | undefined {
+  const match = /Invalid status code:? (\d{3})\b/i.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
 
 /** Opens one socket; resolves (never rejects) once it is open or the attempt failed. */
 export function connectOnce(options: ConnectOptions): Promise<ConnectResult> {
@@ -71,7 +86,7 @@ export function connectOnce(options: ConnectOptions): Promise<ConnectResult> {
       }
       resolve(result);
     };
-    const fail = (error: string) => finish({ ok: false, error });
+    const fail = (error: string) => finish({ ok: false, error, status: upgradeStatus(error) });
     const onAbort = () => fail("agent stopping");
     const timer = clock.setTimeout(
       () => fail(`no answer within ${options.timeoutMs} ms`),

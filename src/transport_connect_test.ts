@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import type { SocketFactory } from "./transport.ts";
+import { upgradeStatus } from "./transport_connect.ts";
 import { SilentTcpServer } from "../tests/support/raw_servers.ts";
 import { TestWsServer } from "../tests/support/ws_server.ts";
 import {
@@ -102,29 +103,61 @@ Deno.test("Transport abandons a connect attempt that hangs after connectTimeoutM
   assert.equal(queue.size, 3);
 });
 
-Deno.test("Transport survives a 401 from the server: it keeps retrying, events stay queued", async () => {
+Deno.test("Transport says once that the server refused MONITORING_TOKEN, keeps retrying with backoff, and says it again after a change", async () => {
   const server = await TestWsServer.start({ refuseStatus: 401, autoAck: true });
   const h = harness(server.url);
   const { clock, transport, queue } = h;
+  const refusals = () => h.lines.filter((l) => l.message.includes("refused MONITORING_TOKEN"));
+  const warnings = () => h.lines.filter((l) => l.level === "warn" || l.level === "error");
   try {
     pushEvents(queue, 1, 4);
     transport.start();
     transport.notify();
-    await until(clock, "3 refused upgrades", () => server.requests.length >= 3, { stepMs: 10 });
+    await until(clock, "4 refused upgrades", () => server.requests.length >= 4, { stepMs: 10 });
     assert.ok(server.requests.every((r) => r.status === 401));
     assert.ok(server.requests.every((r) => r.authorization === `Bearer ${TOKEN}`));
-    assert.equal(server.connections.length, 0);
+    assert.deepEqual(
+      logged(h, "reconnecting to monitoring").slice(0, 3).map((l) => l.fields?.in_ms),
+      [50, 100, 200],
+      "retried with backoff",
+    );
+    assert.equal(refusals().length, 1, JSON.stringify(h.lines));
+    assert.equal(refusals()[0].level, "warn");
+    assert.equal(refusals()[0].fields?.status, 401);
+    assert.deepEqual(warnings(), refusals(), "no other warning for the same refusal");
     assert.equal(transport.connections, 0);
-    assert.equal(transport.connected, false);
     assert.equal(queue.size, 4);
-    assert.ok(logged(h, "cannot connect", "warn").length > 0, JSON.stringify(h.lines));
-    assert.ok(!h.lines.some((l) => l.level === "error"), JSON.stringify(h.lines));
     assert.ok(!JSON.stringify(h.lines).includes(TOKEN), "the token is never logged");
 
     // Once the server accepts the token, everything queued arrives.
     server.refuseStatus = undefined;
     await until(clock, "an empty queue", () => queue.size === 0, { stepMs: 10 });
     assert.deepEqual(server.seqs(), range(1, 4));
+
+    // Refused again later: that is a change, so it is said again.
+    server.refuseStatus = 401;
+    server.open.forEach((c) => c.socket.close(1001, "token revoked"));
+    await until(clock, "the second refusal to be said", () => refusals().length === 2, {
+      stepMs: 10,
+    });
+  } finally {
+    await closeTransport(h, 50);
+    await server.stop();
+  }
+});
+
+Deno.test("Transport says once that the server requires a token when MONITORING_TOKEN is not set", async () => {
+  const server = await TestWsServer.start({ refuseStatus: 401 });
+  const h = harness(server.url, { token: undefined });
+  const { clock, transport } = h;
+  try {
+    transport.start();
+    await until(clock, "3 refused upgrades", () => server.requests.length >= 3, { stepMs: 10 });
+    assert.ok(server.requests.every((r) => r.authorization === null));
+    const required = h.lines.filter((l) => l.level === "warn");
+    assert.equal(required.length, 1, JSON.stringify(h.lines));
+    assert.match(required[0].message, /requires a token.*MONITORING_TOKEN is not set/);
+    assert.equal(required[0].fields?.status, 401);
   } finally {
     await closeTransport(h, 50);
     await server.stop();
@@ -165,5 +198,21 @@ Deno.test("Transport backs off more and more from a server that accepts and drop
   } finally {
     await closeTransport(h, 50);
     await server.stop();
+  }
+});
+
+Deno.test("upgradeStatus() reads the HTTP status out of Deno's refused-upgrade message only", () => {
+  const deno = "NetworkError: failed to connect to WebSocket: Invalid status code: 401";
+  assert.equal(upgradeStatus(deno), 401);
+  assert.equal(upgradeStatus("failed to connect to WebSocket: Invalid status code: 503"), 503);
+  for (
+    const other of [
+      "Unexpected EOF",
+      "connection refused (os error 111)",
+      "no answer within 401 ms",
+      "",
+    ]
+  ) {
+    assert.equal(upgradeStatus(other), undefined, other);
   }
 });
