@@ -21,10 +21,11 @@ import {
   type EarlyEvents,
   type SocketFactory,
 } from "./transport_connect.ts";
-import { Session } from "./transport_session.ts";
+import { type DeliveryCounts, Session } from "./transport_session.ts";
 import { Waker } from "./waker.ts";
 
 export type { SocketFactory } from "./transport_connect.ts";
+export type { DeliveryCounts } from "./transport_session.ts";
 
 /** Options for {@link Transport}; defaults are documented on each field. */
 export interface TransportOptions {
@@ -68,6 +69,9 @@ export class Transport {
   #connections = 0;
   /** Why the last attempt's upgrade was refused for authentication, if it was; said once per change. */
   #authRefusal: string | undefined;
+  /** Whether the last server said it acknowledges; a server without acks is warned about once per change. */
+  #lastAckMode: boolean | undefined;
+  readonly #delivery: DeliveryCounts = { acked: 0, written: 0 };
 
   constructor(options: TransportOptions) {
     this.#o = {
@@ -87,6 +91,15 @@ export class Transport {
   /** True while a socket is open. */
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /**
+   * Events that left the queue so far: `acked` were acknowledged by the
+   * server, `written` only written to a server that does not acknowledge
+   * (their delivery is unconfirmed).
+   */
+  get delivery(): DeliveryCounts {
+    return { ...this.#delivery };
   }
 
   /** Successful connections so far. */
@@ -184,6 +197,16 @@ export class Transport {
     return undefined;
   }
 
+  #onAckMode(acks: boolean): void {
+    if (!acks && this.#lastAckMode !== false) {
+      this.#o.log.warn(
+        "the monitoring server does not acknowledge events (no hello with acks): delivery is unconfirmed; an event counts as delivered once written to the socket, and what the server did not read before it stopped is lost",
+        { url: this.#o.url.href },
+      );
+    }
+    this.#lastAckMode = acks;
+  }
+
   /** The warning for an upgrade refused with 401 or 403, else undefined. */
   #refusalOf(status: number | undefined): string | undefined {
     if (status !== 401 && status !== 403) return undefined;
@@ -209,6 +232,8 @@ export class Transport {
         helloWaitMs: o.helloWaitMs,
         maxInFlight: o.maxInFlight,
         maxBufferedBytes: o.maxBufferedBytes,
+        delivery: this.#delivery,
+        onAckMode: (acks) => this.#onAckMode(acks),
       }).run();
     } finally {
       this.#connected = false;

@@ -12,6 +12,13 @@ import { parseServerMessage } from "./protocol.ts";
 import type { EventQueue, QueueItem } from "./queue.ts";
 import type { EarlyEvents } from "./transport_connect.ts";
 import type { Waker } from "./waker.ts";
+import { WriteTracker } from "./write_tracker.ts";
+
+/** Events removed from the queue: acknowledged by the server, or only written to a server without acks. */
+export interface DeliveryCounts {
+  acked: number;
+  written: number;
+}
 
 /** What a {@link Session} needs from its transport. */
 export interface SessionOptions {
@@ -30,6 +37,10 @@ export interface SessionOptions {
   helloWaitMs: number;
   maxInFlight: number;
   maxBufferedBytes: number;
+  /** Counts every confirmation of this session (owned by the transport, across sessions). */
+  delivery: DeliveryCounts;
+  /** Told the ack mode once it is known (after the hello wait, or at a late first hello). */
+  onAckMode: (acks: boolean) => void;
 }
 
 /** Events sent in one go before the sender yields, so the socket can write them. */
@@ -43,17 +54,19 @@ export class Session {
   #open = true;
   #acks = false;
   #helloSeen = false;
+  #helloWaitOver = false;
   #repeatedHelloLogged = false;
   /** Whether any event was confirmed on this connection. */
   #delivered = false;
-  /** Last time an event was confirmed (or sending started with nothing in flight). */
+  /** Last time an event was acknowledged (or sending started with nothing in flight). */
   #lastProgressAt: number;
-  /** The highest seq written on this connection. */
-  #lastSentSeq = 0;
+  /** What of this connection's stream the socket has written out. */
+  readonly #writes: WriteTracker;
 
   constructor(options: SessionOptions) {
     this.#o = options;
     this.#lastProgressAt = options.clock.now();
+    this.#writes = new WriteTracker(options.clock.now());
   }
 
   /**
@@ -66,7 +79,7 @@ export class Session {
     try {
       await this.#awaitHello();
       while (this.#live()) {
-        if (!this.#acks) this.#confirmWritten();
+        this.#noteWrites();
         if (this.#stalled()) break;
         const batch = this.#nextBatch();
         if (batch.length === 0) {
@@ -116,7 +129,7 @@ export class Session {
   #onMessage(text: string): void {
     const message = parseServerMessage(text);
     if (message?.type === "hello") this.#onHello(message.acks);
-    else if (message?.type === "ack") this.#confirm(message.seq);
+    else if (message?.type === "ack") this.#confirm(message.seq, "acked");
   }
 
   /**
@@ -128,6 +141,7 @@ export class Session {
     if (!this.#helloSeen) {
       this.#helloSeen = true;
       this.#acks = acks;
+      if (this.#helloWaitOver) this.#o.onAckMode(acks); // late, but the first
       return;
     }
     if (this.#repeatedHelloLogged) return;
@@ -139,8 +153,10 @@ export class Session {
   }
 
   /** Removes confirmed events from the queue (never beyond what this connection sent). */
-  #confirm(seq: number): void {
-    if (this.#o.queue.confirmSent(seq) === 0) return;
+  #confirm(seq: number, how: keyof DeliveryCounts): void {
+    const removed = this.#o.queue.confirmSent(seq);
+    if (removed === 0) return;
+    this.#o.delivery[how] += removed;
     this.#delivered = true;
     this.#lastProgressAt = this.#o.clock.now();
     this.#o.waker.wake(); // flush() waits for the queue to shrink
@@ -153,19 +169,43 @@ export class Session {
     while (this.#live() && !this.#helloSeen && clock.now() < until) {
       await waker.wait(until - clock.now());
     }
+    this.#helloWaitOver = true;
     this.#o.log.debug("monitoring session", { acks: this.#acks });
+    this.#o.onAckMode(this.#acks);
   }
 
-  /** Without acks, an event is confirmed once the socket has written it out. */
-  #confirmWritten(): void {
-    if (this.#lastSentSeq > 0 && this.#o.socket.bufferedAmount === 0) {
-      this.#confirm(this.#lastSentSeq);
-    }
+  /**
+   * Follows what the socket wrote out. Without acks, an event is confirmed
+   * once every byte of it left the socket's buffer: that is all such a server
+   * lets the agent know, and the OS may still hold it unread.
+   */
+  #noteWrites(): void {
+    const { socket, clock } = this.#o;
+    const seq = this.#writes.update(socket.bufferedAmount, clock.now());
+    if (seq > 0 && !this.#acks) this.#confirm(seq, "written");
   }
 
-  /** Events outstanding and nothing confirmed for the ack timeout: the server is deemed dead. */
+  /**
+   * A dead server: with acks, events outstanding and none acknowledged for
+   * the ack timeout; without, a send buffer that has not drained at all for
+   * that long (the server stopped reading). Whatever was not confirmed stays
+   * queued and goes out again on the next connection.
+   */
   #stalled(): boolean {
-    const { queue, clock, log, ackTimeoutMs } = this.#o;
+    const { queue, clock, log, socket, ackTimeoutMs } = this.#o;
+    if (!this.#acks) {
+      const stalledMs = this.#writes.stalledMs(socket.bufferedAmount, clock.now());
+      if (stalledMs <= ackTimeoutMs) return false;
+      log.warn(
+        "monitoring stopped reading (the socket's send buffer does not drain); reconnecting",
+        {
+          waited_ms: Math.round(stalledMs),
+          buffered_bytes: socket.bufferedAmount,
+          unwritten: queue.inFlight,
+        },
+      );
+      return true;
+    }
     const waitedMs = clock.now() - this.#lastProgressAt;
     if (queue.inFlight === 0 || waitedMs <= ackTimeoutMs) return false;
     log.warn("monitoring stopped confirming events; reconnecting", {
@@ -183,10 +223,14 @@ export class Session {
     return room > 0 ? queue.unsent(Math.min(BATCH, room)) : [];
   }
 
-  /** Until an ack, new events, or (without acks) the buffer draining. */
+  /** Until an ack, new events, or (without acks) the buffer draining: polled, as no event tells. */
   #idleWaitMs(): number {
-    if (!this.#acks && this.#o.socket.bufferedAmount > 0) return 5;
-    return this.#o.queue.inFlight > 0 ? 250 : 1_000;
+    const { socket, clock, queue } = this.#o;
+    if (!this.#acks && socket.bufferedAmount > 0) {
+      // Often while it drains; a buffer that stands still needs only an eye on the ack timeout.
+      return this.#writes.stalledMs(socket.bufferedAmount, clock.now()) < 100 ? 5 : 100;
+    }
+    return queue.inFlight > 0 ? 250 : 1_000;
   }
 
   /** Writes a batch; false when the socket failed. */
@@ -197,7 +241,7 @@ export class Session {
       for (const item of batch) {
         socket.send(item.data);
         queue.markSent(item.seq);
-        this.#lastSentSeq = item.seq;
+        this.#writes.sent(item.seq, item.data);
       }
       return true;
     } catch (error) {

@@ -32,6 +32,31 @@ Deno.test("e2e: SIGTERM closes the monitoring connection with 1000 'agent stoppi
       { code: 1000, reason: "agent stopping", wasClean: true },
       agent.stderr.join("\n"),
     );
+    const stopped = agent.stderr.find((l) => / stopped delivered_all=/.test(l)) ?? "";
+    assert.match(stopped, /delivered_all=true confirmed=\d+ written_unconfirmed=0 /);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.exit();
+    await server.stop();
+  }
+});
+
+Deno.test("e2e: against a server without acks the agent warns at connect, and its shutdown line does not claim delivery", async () => {
+  const server = await TestWsServer.start({ hello: null });
+  const agent = await startTask("start", { ...FAST, MONITORING_URL: server.url.href });
+  try {
+    await waitFor("two heartbeats at the server", () => server.frames.length >= 2, 15_000);
+    agent.kill("SIGTERM");
+    const status = await agent.exit();
+    const log = agent.stderr.join("\n");
+    assert.equal(status.code, 0, log);
+    const warnings = agent.stderr.filter((l) => l.includes("does not acknowledge events"));
+    assert.equal(warnings.length, 1, log);
+    assert.match(warnings[0], /WARN/);
+    const stopped = agent.stderr.find((l) => / stopped delivered_all=/.test(l)) ?? "";
+    const written = Number(/written_unconfirmed=(\d+)/.exec(stopped)?.[1]);
+    assert.match(stopped, /delivered_all=false confirmed=0 /, log);
+    assert.ok(written >= 2 && written <= server.frames.length, log);
   } finally {
     agent.kill("SIGKILL");
     await agent.exit();
