@@ -198,8 +198,12 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   if (!flushed) log.warn(`${queue.size} event(s) not delivered before exit`);
   await transport.close();
   signals.forEach(([s, f]) => Deno.removeSignalListener(s, f));
+  const { acked, written } = transport.delivery;
   log.info("stopped", {
-    delivered_all: flushed,
+    // Written to a server that does not acknowledge is not known to be delivered.
+    delivered_all: flushed && written === 0,
+    confirmed: acked,
+    written_unconfirmed: written,
     created: factory.lastSeq,
     dropped_total: queue.dropped,
   });

@@ -15,9 +15,12 @@ export interface QueueItem {
 }
 
 /**
- * A FIFO of at most `max` items ordered by `seq`. The transport reads with
- * {@link after} (without removing) and removes with {@link removeThrough}
- * once the items were written or acknowledged, so a failed send loses nothing.
+ * A FIFO of at most `max` items ordered by `seq`. The transport takes items
+ * with {@link unsent} (without removing them), marks them with
+ * {@link markSent} once written to the socket, and removes them with
+ * {@link confirmSent} once they are confirmed; when the connection is lost,
+ * {@link resetSent} makes every queued item unsent again, so a failed send
+ * loses nothing.
  *
  * @example
  * ```ts
@@ -34,12 +37,11 @@ export class EventQueue {
   #dropped = 0;
   /**
    * Items with seq ≤ this were sent on the current connection and await
-   * confirmation. Set by the transport (0 when nothing is in flight).
-   * `drop-oldest` never drops such an item: the receiver may already hold
-   * it, and dropping it would count a drop that the receiver never sees as
-   * a gap.
+   * confirmation (0 when nothing is in flight). `drop-oldest` never drops such
+   * an item: the receiver may already hold it, and dropping it would count a
+   * drop that the receiver never sees as a gap.
    */
-  sentThrough = 0;
+  #sentThrough = 0;
   readonly max: number;
   readonly policy: OverflowPolicy;
 
@@ -78,13 +80,42 @@ export class EventQueue {
     }
     this.#dropped += 1;
     if (this.policy === "drop-newest") return 1;
-    const oldestUnsent = this.#indexAfter(this.sentThrough);
+    const oldestUnsent = this.#indexAfter(this.#sentThrough);
     if (oldestUnsent >= this.#items.length) return 1;
     if (oldestUnsent === this.#head) this.#head += 1;
     else this.#items.splice(oldestUnsent, 1);
     this.#items.push(item);
     this.#compact();
     return 1;
+  }
+
+  /** Items sent on the current connection and not yet confirmed. */
+  get inFlight(): number {
+    return this.countThrough(this.#sentThrough);
+  }
+
+  /** Up to `limit` items not sent yet, oldest first (nothing is removed). */
+  unsent(limit: number): QueueItem[] {
+    return this.after(this.#sentThrough, limit);
+  }
+
+  /** Marks every item with seq ≤ `seq` as sent: in flight, awaiting confirmation. */
+  markSent(seq: number): void {
+    this.#sentThrough = Math.max(this.#sentThrough, seq);
+  }
+
+  /** The connection is gone: every queued item counts as unsent again and is sent again. */
+  resetSent(): void {
+    this.#sentThrough = 0;
+  }
+
+  /**
+   * Removes the sent items with seq ≤ `seq`; returns how many. Never beyond
+   * what was marked sent: a confused receiver must not make the agent forget
+   * events it never got.
+   */
+  confirmSent(seq: number): number {
+    return this.removeThrough(Math.min(seq, this.#sentThrough));
   }
 
   /** Up to `limit` items whose seq is greater than `seq`, oldest first. */

@@ -146,7 +146,7 @@ Deno.test("EventQueue rejects an unknown overflow policy", () => {
 Deno.test("EventQueue drop-oldest never drops an item in flight: it drops the oldest unsent one", () => {
   const q = new EventQueue(4, "drop-oldest");
   for (let seq = 1; seq <= 4; seq++) q.push({ seq, data: String(seq) });
-  q.sentThrough = 2; // 1 and 2 were sent and await their ack
+  q.markSent(2); // 1 and 2 were sent and await their ack
   assert.equal(q.push({ seq: 5, data: "5" }), 1);
   assert.deepEqual(q.after(0, 10).map((i) => i.seq), [1, 2, 4, 5]);
   assert.equal(q.push({ seq: 6, data: "6" }), 1);
@@ -157,11 +157,39 @@ Deno.test("EventQueue drop-oldest never drops an item in flight: it drops the ol
 Deno.test("EventQueue drop-oldest drops the new item when every queued item is in flight", () => {
   const q = new EventQueue(3, "drop-oldest");
   for (let seq = 1; seq <= 3; seq++) q.push({ seq, data: String(seq) });
-  q.sentThrough = 3;
+  q.markSent(3);
   assert.equal(q.push({ seq: 4, data: "4" }), 1);
   assert.deepEqual(q.after(0, 10).map((i) => i.seq), [1, 2, 3]);
   assert.equal(q.dropped, 1);
-  q.sentThrough = 0; // the connection was lost: everything is unsent again
+  q.resetSent(); // the connection was lost: everything is unsent again
   assert.equal(q.push({ seq: 5, data: "5" }), 1);
   assert.deepEqual(q.after(0, 10).map((i) => i.seq), [2, 3, 5]);
+});
+
+Deno.test("EventQueue.unsent() starts after what was marked sent; inFlight counts the rest", () => {
+  const { queue } = filled(10, "drop-oldest", 6);
+  assert.equal(queue.inFlight, 0);
+  assert.deepEqual(seqs(queue.unsent(4)), [1, 2, 3, 4]);
+  queue.markSent(4);
+  assert.equal(queue.inFlight, 4);
+  assert.deepEqual(seqs(queue.unsent(10)), [5, 6]);
+  queue.markSent(2); // a mark never moves back
+  assert.deepEqual(seqs(queue.unsent(10)), [5, 6]);
+  queue.resetSent();
+  assert.equal(queue.inFlight, 0);
+  assert.deepEqual(seqs(queue.unsent(10)), range(1, 6));
+  assert.equal(queue.size, 6, "marking removes nothing");
+});
+
+Deno.test("EventQueue.confirmSent() removes only sent items, however far the confirmation reaches", () => {
+  const { queue } = filled(10, "drop-oldest", 6);
+  assert.equal(queue.confirmSent(6), 0, "nothing was sent");
+  queue.markSent(3);
+  assert.equal(queue.confirmSent(1), 1);
+  assert.equal(queue.inFlight, 2);
+  assert.equal(queue.confirmSent(1_000), 2, "capped at what was sent");
+  assert.deepEqual(seqs(queue.after(0, 10)), [4, 5, 6]);
+  assert.equal(queue.inFlight, 0);
+  assert.deepEqual(seqs(queue.unsent(10)), [4, 5, 6]);
+  assert.equal(queue.dropped, 0);
 });

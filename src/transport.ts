@@ -5,17 +5,27 @@
  * acks, or else written out of the socket's buffer. Events are opaque JSON
  * here: the transport knows their sequence number and nothing else.
  *
+ * One connection's life is a {@link Session} (transport_session.ts); one
+ * connect attempt is {@link connectOnce} (transport_connect.ts).
+ *
  * @module
  */
 
 import { backoffDelay } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
-import { parseServerMessage } from "./protocol.ts";
 import type { EventQueue } from "./queue.ts";
+import {
+  connectOnce,
+  defaultSocketFactory,
+  type EarlyEvents,
+  type SocketFactory,
+} from "./transport_connect.ts";
+import { type DeliveryCounts, Session } from "./transport_session.ts";
+import { Waker } from "./waker.ts";
 
-/** Opens a WebSocket; injectable so tests can count or refuse connections. */
-export type SocketFactory = (url: string, headers: Record<string, string>) => WebSocket;
+export type { SocketFactory } from "./transport_connect.ts";
+export type { DeliveryCounts } from "./transport_session.ts";
 
 /** Options for {@link Transport}; defaults are documented on each field. */
 export interface TransportOptions {
@@ -23,6 +33,7 @@ export interface TransportOptions {
   /** Sent as `Authorization: Bearer …` on the upgrade. */
   token?: string;
   queue: EventQueue;
+  /** Every wait and timeout of the transport runs on this clock. */
   clock: Clock;
   /** A number in [0, 1); default `Math.random`. */
   random?: () => number;
@@ -42,33 +53,6 @@ export interface TransportOptions {
   socketFactory?: SocketFactory;
 }
 
-/** Wakes a waiting task; a wait also ends at its timeout. */
-class Waker {
-  #wake: (() => void) | undefined;
-  constructor(private readonly clock: Clock) {}
-  wake(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-  wait(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const id = this.clock.setTimeout(() => {
-        this.#wake = undefined;
-        resolve();
-      }, Math.max(0, timeoutMs));
-      this.#wake = () => {
-        this.clock.clearTimeout(id);
-        resolve();
-      };
-    });
-  }
-}
-
-const defaultFactory: SocketFactory = (url, headers) =>
-  // Deno's WebSocket takes headers as a second-argument option (not in the DOM type).
-  new WebSocket(url, { headers } as unknown as string[]);
-
 /**
  * The sender. Call {@link start} once, {@link notify} whenever an event was
  * queued, and {@link flush} then {@link close} to stop.
@@ -79,11 +63,15 @@ export class Transport {
     & Pick<TransportOptions, "token">;
   readonly #backoff: { baseMs: number; maxMs: number };
   readonly #waker: Waker;
-  #closing = false;
-  #socket: WebSocket | undefined;
+  readonly #stop = new AbortController();
   #connected = false;
   #loop: Promise<void> | undefined;
   #connections = 0;
+  /** Why the last attempt's upgrade was refused for authentication, if it was; said once per change. */
+  #authRefusal: string | undefined;
+  /** Whether the last server said it acknowledges; a server without acks is warned about once per change. */
+  #lastAckMode: boolean | undefined;
+  readonly #delivery: DeliveryCounts = { acked: 0, written: 0 };
 
   constructor(options: TransportOptions) {
     this.#o = {
@@ -93,7 +81,7 @@ export class Transport {
       helloWaitMs: 1_000,
       maxInFlight: 1_000,
       maxBufferedBytes: 1 << 20,
-      socketFactory: defaultFactory,
+      socketFactory: defaultSocketFactory,
       ...options,
     };
     this.#backoff = options.backoff ?? { baseMs: 1_000, maxMs: 30_000 };
@@ -103,6 +91,15 @@ export class Transport {
   /** True while a socket is open. */
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /**
+   * Events that left the queue so far: `acked` were acknowledged by the
+   * server, `written` only written to a server that does not acknowledge
+   * (their delivery is unconfirmed).
+   */
+  get delivery(): DeliveryCounts {
+    return { ...this.#delivery };
   }
 
   /** Successful connections so far. */
@@ -122,204 +119,124 @@ export class Transport {
 
   /** Resolves true once the queue is empty, or false when `timeoutMs` passes first. */
   async flush(timeoutMs: number): Promise<boolean> {
-    const deadline = this.#o.clock.now() + timeoutMs;
-    // Polling is enough here: flushing happens once, at shutdown.
-    while (this.#o.queue.size > 0) {
-      const left = deadline - this.#o.clock.now();
+    const { clock, queue } = this.#o;
+    const deadline = clock.now() + timeoutMs;
+    // The session wakes the waker whenever it confirms events.
+    while (queue.size > 0) {
+      const left = deadline - clock.now();
       if (left <= 0) return false;
-      await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, Math.min(left, 20)));
+      await this.#waker.wait(left);
     }
     return true;
   }
 
-  /** Stops the sender and closes the socket cleanly (code 1000). */
+  /** Stops the sender and closes the socket cleanly (code 1000), waiting for the closing handshake. */
   async close(): Promise<void> {
-    this.#closing = true;
+    this.#stop.abort();
     this.#waker.wake();
-    const socket = this.#socket;
-    if (socket && socket.readyState <= WebSocket.OPEN) {
-      try {
-        socket.close(1000, "agent stopping");
-      } catch { /* already failing */ }
-    }
     await this.#loop;
+  }
+
+  get #stopping(): boolean {
+    return this.#stop.signal.aborted;
   }
 
   async #run(): Promise<void> {
     let attempt = 0;
-    while (!this.#closing) {
-      const socket = await this.#connect();
+    while (!this.#stopping) {
+      const opened = await this.#connect();
       // Backoff starts over only after a session that delivered something, so a
       // server that accepts and drops every connection is not hammered.
-      if (socket && await this.#session(socket)) attempt = 0;
-      if (this.#closing) break;
+      if (opened && await this.#session(opened.socket, opened.early)) attempt = 0;
+      if (this.#stopping) break;
       const delay = backoffDelay(attempt, this.#o.random, { ...this.#backoff });
       attempt += 1;
       this.#o.log.info("reconnecting to monitoring", { in_ms: delay, queued: this.#o.queue.size });
-      await this.#waitUnlessClosing(delay);
+      await this.#waitUnlessStopping(delay);
     }
   }
 
-  /** Sleeps, but returns early when the transport is closing. */
-  async #waitUnlessClosing(ms: number): Promise<void> {
-    const until = this.#o.clock.now() + ms;
-    while (!this.#closing && this.#o.clock.now() < until) {
-      await this.#waker.wait(until - this.#o.clock.now());
+  /** Sleeps, but returns early when the transport stops. */
+  async #waitUnlessStopping(ms: number): Promise<void> {
+    const { clock } = this.#o;
+    const until = clock.now() + ms;
+    while (!this.#stopping && clock.now() < until) {
+      await this.#waker.wait(until - clock.now());
     }
   }
 
-  /** One connect attempt bounded by the connect timeout; undefined on failure. */
-  #connect(): Promise<WebSocket | undefined> {
-    const { url, token, log, clock } = this.#o;
-    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-    let socket: WebSocket;
-    try {
-      socket = this.#o.socketFactory(url.href, headers);
-    } catch (error) {
-      log.warn("cannot connect to monitoring", { url: url.href, error });
-      return Promise.resolve(undefined);
-    }
-    this.#socket = socket;
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (ok: boolean, why?: string) => {
-        if (done) return;
-        done = true;
-        clock.clearTimeout(timer);
-        socket.onopen = socket.onerror = socket.onclose = null;
-        if (ok) {
-          this.#connections += 1;
-          log.info("connected to monitoring", { url: url.href, queued: this.#o.queue.size });
-          resolve(socket);
-          return;
-        }
-        if (!this.#closing) {
-          log.warn("cannot connect to monitoring; events stay queued", {
-            url: url.href,
-            error: why,
-          });
-        }
-        try {
-          socket.close();
-        } catch { /* the attempt is being abandoned anyway */ }
-        resolve(undefined);
-      };
-      const timer = clock.setTimeout(
-        () => finish(false, `no answer within ${this.#o.connectTimeoutMs} ms`),
-        this.#o.connectTimeoutMs,
-      );
-      socket.onopen = () => finish(true);
-      socket.onerror = (e) => finish(false, (e as ErrorEvent).message || "connection failed");
-      socket.onclose = (e) => finish(false, `closed during the handshake (code ${e.code})`);
-      // close() wakes this attempt too.
-      if (this.#closing) finish(false, "agent stopping");
+  /** One connect attempt, logged; undefined on failure. */
+  async #connect(): Promise<{ socket: WebSocket; early: EarlyEvents } | undefined> {
+    const { url, log, queue } = this.#o;
+    const result = await connectOnce({
+      url,
+      token: this.#o.token,
+      socketFactory: this.#o.socketFactory,
+      clock: this.#o.clock,
+      timeoutMs: this.#o.connectTimeoutMs,
+      signal: this.#stop.signal,
     });
+    const refusal = result.ok ? undefined : this.#refusalOf(result.status);
+    const repeated = refusal !== undefined && refusal === this.#authRefusal;
+    this.#authRefusal = refusal;
+    if (result.ok) {
+      this.#connections += 1;
+      log.info("connected to monitoring", { url: url.href, queued: queue.size });
+      return result;
+    }
+    if (this.#stopping) return undefined;
+    const fields = { url: url.href, status: result.status, queued: queue.size };
+    if (repeated) log.debug("monitoring still refuses the upgrade; retrying", fields);
+    else if (refusal) log.warn(refusal, fields);
+    else {
+      log.warn("cannot connect to monitoring; events stay queued", {
+        url: url.href,
+        error: result.error,
+      });
+    }
+    return undefined;
   }
 
-  /**
-   * Sends while the socket lives; returns when it is gone or deemed dead,
-   * telling whether any event was confirmed on it.
-   */
-  async #session(socket: WebSocket): Promise<boolean> {
-    const { queue, log, clock } = this.#o;
-    let open = true;
-    let acks = false;
-    let helloSeen = false;
-    let sentSeq = 0; // highest seq written in this session
-    let delivered = false;
-    let lastProgressAt = clock.now();
-    const confirmThrough = (seq: number) => {
-      if (queue.removeThrough(seq) > 0) {
-        delivered = true;
-        lastProgressAt = clock.now();
-      }
-    };
+  #onAckMode(acks: boolean): void {
+    if (!acks && this.#lastAckMode !== false) {
+      this.#o.log.warn(
+        "the monitoring server does not acknowledge events (no hello with acks): delivery is unconfirmed; an event counts as delivered once written to the socket, and what the server did not read before it stopped is lost",
+        { url: this.#o.url.href },
+      );
+    }
+    this.#lastAckMode = acks;
+  }
+
+  /** The warning for an upgrade refused with 401 or 403, else undefined. */
+  #refusalOf(status: number | undefined): string | undefined {
+    if (status !== 401 && status !== 403) return undefined;
+    return this.#o.token
+      ? `the monitoring server refused MONITORING_TOKEN (HTTP ${status}); events stay queued, retrying with backoff`
+      : `the monitoring server requires a token (HTTP ${status}) and MONITORING_TOKEN is not set; events stay queued, retrying with backoff`;
+  }
+
+  /** Runs one session on an open socket; true when it confirmed any event. */
+  async #session(socket: WebSocket, early: EarlyEvents): Promise<boolean> {
+    const o = this.#o;
     this.#connected = true;
-    queue.sentThrough = 0;
-    socket.onmessage = (e) => {
-      if (typeof e.data !== "string") return;
-      const message = parseServerMessage(e.data);
-      if (message?.type === "hello") {
-        helloSeen = true;
-        acks = message.acks;
-      } else if (message?.type === "ack") {
-        // Never beyond what this connection sent: a confused server must not make us forget events.
-        confirmThrough(Math.min(message.seq, sentSeq));
-      }
-      this.#waker.wake();
-    };
-    socket.onerror = (e) =>
-      log.warn("monitoring connection error", { error: (e as ErrorEvent).message });
-    socket.onclose = (e) => {
-      open = false;
-      if (!this.#closing) {
-        log.warn("monitoring connection closed", { code: e.code, reason: e.reason || undefined });
-      }
-      this.#waker.wake();
-    };
-
-    const helloUntil = clock.now() + this.#o.helloWaitMs;
-    while (open && !helloSeen && !this.#closing && clock.now() < helloUntil) {
-      await this.#waker.wait(helloUntil - clock.now());
+    try {
+      return await new Session({
+        socket,
+        early,
+        queue: o.queue,
+        clock: o.clock,
+        log: o.log,
+        waker: this.#waker,
+        stop: this.#stop.signal,
+        ackTimeoutMs: o.ackTimeoutMs,
+        helloWaitMs: o.helloWaitMs,
+        maxInFlight: o.maxInFlight,
+        maxBufferedBytes: o.maxBufferedBytes,
+        delivery: this.#delivery,
+        onAckMode: (acks) => this.#onAckMode(acks),
+      }).run();
+    } finally {
+      this.#connected = false;
     }
-    log.debug("monitoring session", { acks });
-
-    while (open && !this.#closing) {
-      // Without acks, an event is confirmed once the socket has written it out.
-      if (!acks && sentSeq > 0 && socket.bufferedAmount === 0) confirmThrough(sentSeq);
-      const inFlight = queue.countThrough(sentSeq);
-      if (inFlight > 0 && clock.now() - lastProgressAt > this.#o.ackTimeoutMs) {
-        log.warn("monitoring stopped confirming events; reconnecting", {
-          waited_ms: Math.round(clock.now() - lastProgressAt),
-          outstanding: queue.size,
-        });
-        break;
-      }
-      const room = socket.bufferedAmount < this.#o.maxBufferedBytes
-        ? this.#o.maxInFlight - inFlight
-        : 0;
-      const batch = room > 0 ? queue.after(sentSeq, Math.min(100, room)) : [];
-      if (batch.length === 0) {
-        // Wait for an ack, new events, or (without acks) the buffer to drain.
-        await this.#waker.wait(!acks && socket.bufferedAmount > 0 ? 5 : inFlight > 0 ? 250 : 1_000);
-        continue;
-      }
-      if (inFlight === 0) lastProgressAt = clock.now();
-      try {
-        for (const item of batch) {
-          socket.send(item.data);
-          sentSeq = item.seq;
-        }
-        queue.sentThrough = sentSeq;
-      } catch (error) {
-        log.warn("send failed; events stay queued", { error });
-        break;
-      }
-      // Nothing is written until this task yields.
-      await new Promise((r) => setTimeout(r, 0));
-    }
-    this.#connected = false;
-    // Whatever was not confirmed is unsent again: it goes out again on the next connection.
-    queue.sentThrough = 0;
-    socket.onmessage = socket.onerror = null;
-    if (socket.readyState <= WebSocket.OPEN) {
-      // Wait (briefly) for the closing handshake so the server sees a clean close.
-      const closed = new Promise<void>((resolve) => {
-        const id = clock.setTimeout(resolve, 1_000);
-        socket.onclose = () => {
-          clock.clearTimeout(id);
-          resolve();
-        };
-      });
-      try {
-        socket.close(
-          this.#closing ? 1000 : 4000,
-          this.#closing ? "agent stopping" : "reconnecting",
-        );
-      } catch { /* closing anyway */ }
-      await closed;
-    }
-    socket.onclose = null;
-    return delivered;
   }
 }

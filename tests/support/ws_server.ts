@@ -1,13 +1,14 @@
 /**
  * Test support for the transport: a real WebSocket server on 127.0.0.1
  * (`Deno.serve` + `Deno.upgradeWebSocket`) whose behaviour a test steers
- * while it runs, and a raw TCP listener that accepts and never answers.
+ * while it runs.
  *
  * The server records every upgrade request (with its `Authorization` header,
  * read before the upgrade), every connection and every frame; it can say
  * `hello` or stay silent, ack automatically or only when told, refuse
  * upgrades with an HTTP status, "freeze" (keep reading but never ack), and be
- * stopped and started again on the same port.
+ * stopped and started again on the same port. Servers below the WebSocket
+ * layer (a listener that never answers) are in raw_servers.ts.
  *
  * @module
  */
@@ -186,6 +187,11 @@ export class TestWsServer {
     }
   }
 
+  /** Sends `message` (as JSON) on every open connection, e.g. a second `hello`. */
+  send(message: unknown): void {
+    for (const c of this.open) this.#send(c, message);
+  }
+
   /** Stops (or resumes) acking; frames are still recorded. */
   freeze(on = true): void {
     this.frozen = on;
@@ -241,75 +247,5 @@ export class TestWsServer {
       resolveClosed(connection.close);
     };
     return response;
-  }
-}
-
-/** One TCP connection accepted by {@link SilentTcpServer}. */
-export interface HeldConnection {
-  at: number;
-  /** Bytes the client sent (its HTTP upgrade request). */
-  bytes: number;
-  /** When the client closed its end (EOF or reset), if it did. */
-  closedByPeerAt: number | undefined;
-}
-
-/** A raw TCP listener that accepts, reads, and never writes a byte. */
-export class SilentTcpServer {
-  readonly accepted: HeldConnection[] = [];
-  readonly #listener: Deno.TcpListener;
-  readonly #conns = new Set<Deno.TcpConn>();
-  readonly #tasks: Promise<void>[] = [];
-  readonly #loop: Promise<void>;
-
-  constructor() {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#loop = this.#acceptLoop();
-  }
-
-  get port(): number {
-    return this.#listener.addr.port;
-  }
-
-  async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        this.#conns.add(conn);
-        const held: HeldConnection = { at: performance.now(), bytes: 0, closedByPeerAt: undefined };
-        this.accepted.push(held);
-        this.#tasks.push(this.#drain(conn, held));
-      }
-    } catch { /* listener closed */ }
-  }
-
-  async #drain(conn: Deno.TcpConn, held: HeldConnection): Promise<void> {
-    const buf = new Uint8Array(4096);
-    try {
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        held.bytes += n;
-      }
-      held.closedByPeerAt = performance.now();
-    } catch {
-      // A reset by the peer counts as its close; a close by us does not.
-      if (this.#conns.has(conn)) held.closedByPeerAt = performance.now();
-    }
-    if (this.#conns.delete(conn)) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
-  }
-
-  /** Closes the listener and every held connection, and waits for their tasks. */
-  async close(): Promise<void> {
-    this.#listener.close();
-    for (const conn of this.#conns) {
-      this.#conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
-    await within(Promise.all([this.#loop, ...this.#tasks]), 3_000, "silent TCP server to close");
   }
 }
