@@ -24,6 +24,15 @@ export function optional(env: EnvReader, name: string): string | undefined {
   return trimmed === "" ? undefined : trimmed;
 }
 
+/**
+ * A secret, taken exactly as written: passwords may begin or end with blanks,
+ * so nothing is trimmed; unset or empty is undefined.
+ */
+export function secret(env: EnvReader, name: string): string | undefined {
+  const raw = env(name);
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
 /** The value; unset or blank is an error. */
 export function required(env: EnvReader, name: string, why = "is required"): string {
   const value = optional(env, name);

@@ -7,7 +7,7 @@
  */
 
 import type { Details, Reason } from "../../src/check.ts";
-import { classifyNetworkError } from "../../src/net_errors.ts";
+import { classifyNetworkError } from "../common/net_errors.ts";
 
 /** A decided failure: reason, sentence, and facts for `details`. */
 export interface MysqlFailure {

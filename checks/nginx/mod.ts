@@ -14,7 +14,7 @@
 import type { CheckModule, CheckResult, InstanceSpec, RunContext } from "../../src/check.ts";
 import { failure } from "../../src/check.ts";
 import { describeUrl, hostPort, optional, parseHost } from "../../src/config_values.ts";
-import { classifyNetworkError, type NetworkFailure } from "../../src/net_errors.ts";
+import { classifyNetworkError, type NetworkFailure } from "../common/net_errors.ts";
 import { parseStubStatus, type StubStatus, StubStatusError } from "./stub_status.ts";
 
 /** The one variable of this module. */

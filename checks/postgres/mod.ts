@@ -43,7 +43,7 @@ import {
   port,
   required,
 } from "../../src/config_values.ts";
-import { classifyNetworkError } from "../../src/net_errors.ts";
+import { classifyNetworkError } from "../common/net_errors.ts";
 
 /** How TLS is negotiated, as libpq's `sslmode` (without `allow` and `verify-ca`). */
 export type SslMode = "disable" | "prefer" | "require" | "verify-full";

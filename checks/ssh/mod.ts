@@ -31,7 +31,7 @@ import {
   port,
   required,
 } from "../../src/config_values.ts";
-import { classifyNetworkError } from "../../src/net_errors.ts";
+import { classifyNetworkError } from "../common/net_errors.ts";
 import { type ConnStream, connStream } from "./conn_stream.ts";
 import { describeHostKey, type HostKeyInfo, parsePins } from "./host_key.ts";
 import { loadPrivateKey } from "./key_file.ts";

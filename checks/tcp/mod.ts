@@ -8,7 +8,7 @@
 import type { CheckModule, CheckResult, InstanceSpec, RunContext } from "../../src/check.ts";
 import { failure } from "../../src/check.ts";
 import { hostPort, list, parseHostPort } from "../../src/config_values.ts";
-import { classifyNetworkError } from "../../src/net_errors.ts";
+import { classifyNetworkError } from "../common/net_errors.ts";
 
 /** One TCP target. */
 export interface TcpConfig {

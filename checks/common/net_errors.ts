@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Reason } from "./check.ts";
+import type { Reason } from "../../src/check.ts";
 
 /** A reason and a readable sentence for a connection error. */
 export interface NetworkFailure {
