@@ -5,13 +5,21 @@
  * It knows checks only through {@link ScheduledCheck} and writes outcomes to a
  * sink.
  *
+ * Every tick and every deadline is an entry of one {@link TimerHeap} (one
+ * clock timer for all of them), and checks that come due wait in a plain
+ * queue for one of the `concurrency` slots: nothing is allocated per waiting
+ * check, so 10,000 targets cost 10,000 small entries, not 10,000 timers and
+ * promises.
+ *
  * @module
  */
 
-import type { CheckResult, Reason, RunContext, Status } from "./check.ts";
-import type { Clock, TimerId } from "./clock.ts";
+import type { CheckResult, RunContext } from "./check.ts";
+import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import type { CheckOutcome } from "./protocol.ts";
+import { type RunningAttempt, startAttempt } from "./run_attempt.ts";
+import { type TimerEntry, TimerHeap } from "./timer_heap.ts";
 
 /** What the scheduler runs. */
 export interface ScheduledCheck {
@@ -40,21 +48,6 @@ export interface SchedulerOptions {
   maxJitterMs?: (intervalMs: number) => number;
 }
 
-const STATUSES: readonly Status[] = ["ok", "warn", "error"];
-
-/**
- * How long a check may still take to give its own verdict after its
- * deadline's signal fired (see {@link Scheduler}'s `#execute`). Modules
- * react to the abort within a few milliseconds; this bounds the rest.
- */
-export const TIMEOUT_GRACE_MS = 100;
-
-/** A module's timeout outcome carries the phase too, when the module did not say it. */
-function withPhase(outcome: CheckOutcome, phase: string | undefined): CheckOutcome {
-  if (phase === undefined || outcome.details?.phase !== undefined) return outcome;
-  return { ...outcome, details: { ...outcome.details, phase } };
-}
-
 interface Entry {
   check: ScheduledCheck;
   memory: Map<string, unknown>;
@@ -62,10 +55,10 @@ interface Entry {
   busy: boolean;
   /** The interval tick the next run belongs to (without jitter). */
   nextTickAt: number;
-  timer?: TimerId;
-  /** Settles the running attempt at once (used by stop()). */
-  cancel?: () => void;
-  controller?: AbortController;
+  tick?: TimerEntry;
+  running?: RunningAttempt;
+  /** Called when the current run has reported (for runOnce). */
+  onDone?: () => void;
 }
 
 /**
@@ -90,13 +83,16 @@ interface Entry {
 export class Scheduler {
   readonly #entries: Entry[];
   readonly #clock: Clock;
+  readonly #timers: TimerHeap;
   readonly #random: () => number;
   readonly #sink: (outcome: CheckOutcome) => void;
   readonly #log: Logger;
   readonly #maxJitter: (intervalMs: number) => number;
   readonly #concurrency: number;
+  /** Due checks waiting for a slot, oldest first (`#dueHead` is the next one). */
+  #due: Entry[] = [];
+  #dueHead = 0;
   #running = 0;
-  readonly #waiting: Array<() => void> = [];
   #skipped = 0;
   #stopped = false;
 
@@ -120,9 +116,12 @@ export class Scheduler {
       nextTickAt: 0,
     }));
     this.#clock = options.clock;
+    this.#log = options.log;
+    this.#timers = new TimerHeap(options.clock, (error) => {
+      this.#log.error("scheduler timer failed", { error });
+    });
     this.#random = options.random ?? Math.random;
     this.#sink = options.sink;
-    this.#log = options.log;
     this.#maxJitter = options.maxJitterMs ?? ((interval) => Math.min(1000, interval * 0.1));
     this.#concurrency = concurrency;
   }
@@ -132,12 +131,7 @@ export class Scheduler {
     return this.#skipped;
   }
 
-  /** Runs going on or waiting for a slot right now. */
-  get active(): number {
-    return this.#running + this.#waiting.length;
-  }
-
-  /** Starts the timers: every check runs right away (plus jitter), then every interval. */
+  /** Starts the ticks: every check runs right away (plus jitter), then every interval. */
   start(): void {
     const now = this.#clock.now();
     for (const entry of this.#entries) {
@@ -149,32 +143,32 @@ export class Scheduler {
   /** Stops scheduling and aborts running checks; their late results are dropped. */
   stop(): void {
     this.#stopped = true;
+    this.#timers.clear();
+    for (const entry of this.#due.slice(this.#dueHead)) this.#finished(entry);
+    this.#due = [];
+    this.#dueHead = 0;
     for (const entry of this.#entries) {
-      if (entry.timer !== undefined) this.#clock.clearTimeout(entry.timer);
-      entry.controller?.abort(new DOMException("agent is stopping", "AbortError"));
-      entry.cancel?.();
-    }
-    // Waiters wake up, see that the scheduler stopped and give their slot back.
-    for (const wake of this.#waiting.splice(0)) {
-      this.#running += 1;
-      wake();
+      entry.running?.cancel(new DOMException("agent is stopping", "AbortError"));
     }
   }
 
   /** Runs every check once (respecting the cap) and resolves when all have reported. */
   async runOnce(): Promise<void> {
-    await Promise.all(this.#entries.map((entry) => this.#trigger(entry)));
+    await Promise.all(this.#entries.map((entry) =>
+      new Promise<void>((resolve) => {
+        if (!this.#enqueue(entry)) return resolve();
+        entry.onDone = resolve;
+      })
+    ));
   }
 
   #arm(entry: Entry): void {
     if (this.#stopped) return;
     const jitter = this.#random() * this.#maxJitter(entry.check.intervalMs);
-    const delay = Math.max(0, entry.nextTickAt + jitter - this.#clock.now());
-    entry.timer = this.#clock.setTimeout(() => this.#onTick(entry), delay);
+    entry.tick = this.#timers.add(entry.nextTickAt + jitter, () => this.#onTick(entry));
   }
 
   #onTick(entry: Entry): void {
-    entry.timer = undefined;
     if (this.#stopped) return;
     // Fixed-rate ticks: jitter never accumulates into drift. If the process
     // was stalled past whole intervals, realign instead of firing a burst.
@@ -185,31 +179,62 @@ export class Scheduler {
       entry.nextTickAt += Math.ceil((now - entry.nextTickAt) / interval) * interval;
     }
     this.#arm(entry);
-    void this.#trigger(entry);
+    this.#enqueue(entry);
   }
 
-  async #trigger(entry: Entry): Promise<void> {
+  /** Puts a due check in line for a slot; false (and a counted skip) when it is still busy. */
+  #enqueue(entry: Entry): boolean {
+    if (this.#stopped) return false;
     if (entry.busy) {
       this.#skipped += 1;
       this.#log.warn("check run skipped: the previous run has not finished", {
         check: entry.check.key,
         skipped_total: this.#skipped,
       });
-      return;
+      return false;
     }
     entry.busy = true;
-    try {
-      await this.#acquire();
-      try {
-        if (this.#stopped) return;
-        const outcomes = await this.#execute(entry);
-        if (!this.#stopped) outcomes.forEach((o) => this.#deliver(o));
-      } finally {
-        this.#release();
+    this.#due.push(entry);
+    this.#pump();
+    return true;
+  }
+
+  /** Starts due checks while slots are free. */
+  #pump(): void {
+    while (
+      !this.#stopped && this.#running < this.#concurrency && this.#dueHead < this.#due.length
+    ) {
+      const entry = this.#due[this.#dueHead++];
+      if (this.#dueHead > 1024 && this.#dueHead * 2 > this.#due.length) {
+        this.#due = this.#due.slice(this.#dueHead);
+        this.#dueHead = 0;
       }
-    } finally {
-      entry.busy = false;
+      this.#start(entry);
     }
+  }
+
+  #start(entry: Entry): void {
+    this.#running += 1;
+    const attempt = startAttempt(entry.check, entry.memory, {
+      clock: this.#clock,
+      timers: this.#timers,
+      log: this.#log,
+    });
+    entry.running = attempt;
+    void attempt.outcomes.then((outcomes) => {
+      entry.running = undefined;
+      this.#running -= 1;
+      if (!this.#stopped) outcomes.forEach((o) => this.#deliver(o));
+      this.#finished(entry);
+      this.#pump();
+    });
+  }
+
+  #finished(entry: Entry): void {
+    entry.busy = false;
+    const done = entry.onDone;
+    entry.onDone = undefined;
+    done?.();
   }
 
   /** Hands an outcome to the sink; a sink that throws is a bug to log, not a reason to stop. */
@@ -223,169 +248,5 @@ export class Scheduler {
         error,
       });
     }
-  }
-
-  #acquire(): Promise<void> {
-    if (this.#running < this.#concurrency) {
-      this.#running += 1;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#stopped ? undefined : this.#waiting.shift();
-    if (next) next(); // the slot passes straight to the next waiter
-    else this.#running -= 1;
-  }
-
-  /**
-   * One run with its deadline; always resolves, never throws. At the deadline
-   * the run's signal fires and the check gets {@link TIMEOUT_GRACE_MS} to
-   * answer: a module that knows better where it stalled answers with its own
-   * `timeout` verdict, which is preferred. A run that does not answer in the
-   * grace, or answers anything but a timeout, is reported by the scheduler
-   * as a timeout naming the last phase the check told it.
-   */
-  #execute(entry: Entry): Promise<CheckOutcome[]> {
-    const { check } = entry;
-    const controller = new AbortController();
-    entry.controller = controller;
-    const startedAt = this.#clock.now();
-    return new Promise<CheckOutcome[]>((resolve) => {
-      let settled = false;
-      let timedOut: CheckOutcome[] | undefined;
-      let timer: TimerId;
-      const finish = (outcomes: CheckOutcome[]) => {
-        if (settled) return;
-        settled = true;
-        this.#clock.clearTimeout(timer);
-        entry.controller = undefined;
-        entry.cancel = undefined;
-        resolve(outcomes);
-      };
-      entry.cancel = () => finish([]);
-      let phase: string | undefined;
-      let phaseAtDeadline: string | undefined;
-      timer = this.#clock.setTimeout(() => {
-        phaseAtDeadline = phase; // a module cleaning up after the abort moves on to "close"
-        const elapsed = this.#clock.now() - startedAt;
-        timedOut = this.#timeoutOutcomes(check, elapsed, phase);
-        controller.abort(
-          new DOMException(`deadline of ${check.timeoutMs} ms reached`, "TimeoutError"),
-        );
-        if (settled) return;
-        timer = this.#clock.setTimeout(() => finish(timedOut!), TIMEOUT_GRACE_MS);
-      }, check.timeoutMs);
-      let pending: Promise<CheckResult | CheckResult[]>;
-      try {
-        pending = check.run({
-          signal: controller.signal,
-          memory: entry.memory,
-          phase: (name) => {
-            phase = name;
-          },
-        });
-      } catch (error) {
-        pending = Promise.reject(error);
-      }
-      pending.then(
-        (result) => {
-          if (settled) {
-            this.#log.debug("late result discarded after the deadline", { check: check.key });
-            return;
-          }
-          const outcomes = this.#normalize(check, result, this.#clock.now() - startedAt);
-          if (timedOut === undefined) return finish(outcomes);
-          // After the deadline only a timeout verdict counts: anything else is the abort's echo.
-          const own = outcomes.every((o) => o.reason === "timeout");
-          finish(own ? outcomes.map((o) => withPhase(o, phaseAtDeadline)) : timedOut);
-        },
-        (error) => {
-          if (settled) return;
-          if (timedOut !== undefined) return finish(timedOut);
-          this.#log.error("check threw an exception", { check: check.key, error });
-          finish(check.targets.map((target) => ({
-            module: check.module,
-            target,
-            status: "error",
-            reason: "internal" as Reason,
-            message: `${check.module} check failed internally: ${
-              error instanceof Error ? error.message : String(error)
-            }`,
-            duration_ms: this.#clock.now() - startedAt,
-          })));
-        },
-      );
-    });
-  }
-
-  /** The scheduler's own timeout outcome for each target of a run. */
-  #timeoutOutcomes(
-    check: ScheduledCheck,
-    elapsedMs: number,
-    phase: string | undefined,
-  ): CheckOutcome[] {
-    const during = phase === undefined ? "" : ` during ${phase}`;
-    return check.targets.map((target) => ({
-      module: check.module,
-      target,
-      status: "error",
-      reason: "timeout",
-      message: `${check.module} check of ${target} timed out after ${check.timeoutMs} ms${during}`,
-      duration_ms: elapsedMs,
-      ...(phase === undefined ? {} : { details: { phase } }),
-    }));
-  }
-
-  /** Checks a module's answer; a malformed one becomes an internal error, not a crash. */
-  #normalize(
-    check: ScheduledCheck,
-    result: CheckResult | CheckResult[],
-    durationMs: number,
-  ): CheckOutcome[] {
-    const results = Array.isArray(result) ? result : [result];
-    const outcomes: CheckOutcome[] = [];
-    const seen = new Set<string>();
-    for (const r of results) {
-      if (!r || typeof r.target !== "string" || !STATUSES.includes(r.status)) {
-        outcomes.push({
-          module: check.module,
-          target: check.targets[0] ?? check.key,
-          status: "error",
-          reason: "internal",
-          message: `${check.module} check returned a malformed result`,
-          duration_ms: durationMs,
-        });
-        continue;
-      }
-      seen.add(r.target);
-      const outcome: CheckOutcome = {
-        module: check.module,
-        target: r.target,
-        status: r.status,
-        duration_ms: durationMs,
-        details: r.details ?? {},
-      };
-      if (r.status !== "ok") {
-        outcome.reason = r.reason ?? "internal";
-        outcome.message = r.message ?? `${check.module} check of ${r.target} is ${r.status}`;
-      } else if (r.message) {
-        outcome.message = r.message;
-      }
-      outcomes.push(outcome);
-    }
-    for (const target of check.targets) {
-      if (seen.has(target) || outcomes.some((o) => o.target === target)) continue;
-      outcomes.push({
-        module: check.module,
-        target,
-        status: "error",
-        reason: "internal",
-        message: `${check.module} check returned no result for ${target}`,
-        duration_ms: durationMs,
-      });
-    }
-    return outcomes;
   }
 }
