@@ -44,3 +44,25 @@ Deno.test("e2e: MYSQL_PASSWORD=a leaves every event valid and every log line rea
     await open.close();
   }
 });
+
+Deno.test("e2e: deno task check, table and --json, never prints a secret that a failing target quotes", async () => {
+  const secret = "pw-" + crypto.randomUUID();
+  for (const extra of [["--json"], []]) {
+    const run = await startTask("check", {
+      AGENT_ID: "check-redaction",
+      ENABLED_MODULES: "tcp,mysql",
+      // A target whose config error quotes the secret, and a login whose password it is.
+      TCP_CHECKS: secret,
+      MYSQL_HOST: "127.0.0.1",
+      MYSQL_PORT: String(closedPort()),
+      MYSQL_USER: "monitor",
+      MYSQL_PASSWORD: secret,
+    }, extra);
+    const status = await run.exit(30_000);
+    assert.equal(status.code, 1, run.stderr.join("\n"));
+    const out = run.stdout.join("\n");
+    assert.ok(out.includes("[REDACTED]"), `nothing redacted in: ${out}`);
+    assert.ok(!out.includes(secret), `the secret in stdout: ${out}`);
+    assert.ok(!run.stderr.join("\n").includes(secret), "the secret in stderr");
+  }
+});
