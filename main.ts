@@ -143,6 +143,7 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
       queue: { size: queue.size, dropped: queue.dropped },
       version: VERSION,
       skipped_runs: scheduler.skipped,
+      interval_s: config.heartbeatIntervalMs / 1000,
     }));
   const heartbeatTimer = config.heartbeatIntervalMs > 0
     ? setInterval(heartbeat, config.heartbeatIntervalMs)

@@ -205,6 +205,7 @@ Deno.test("mock without acks sends neither hello nor ack", async () => {
           queue: { size: 0, dropped: 0 },
           version: "0.1.0",
           skipped_runs: 0,
+          interval_s: 15,
         }),
       );
       await assert.rejects(client.next(300), /no server message/);
@@ -287,6 +288,7 @@ Deno.test("formatEventLine renders checks and heartbeats on one line", () => {
     queue: { size: 0, dropped: 0 },
     version: "0.1.0",
     skipped_runs: 0,
+    interval_s: 15,
   });
   assert.equal(
     formatEventLine(heartbeat, { gap: 2 }),

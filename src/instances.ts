@@ -54,6 +54,8 @@ export function scheduleInstances(
     const base = {
       key: instance.key,
       module: instance.module.name,
+      instance: instance.instance,
+      labels: instance.labels,
       targets: instance.targets,
       intervalMs: instance.intervalMs,
       timeoutMs: instance.timeoutMs,

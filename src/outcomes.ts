@@ -12,6 +12,8 @@ import type { CheckOutcome } from "./protocol.ts";
 /** What the outcome functions need to know of the check. */
 export interface OutcomeSubject {
   module: string;
+  instance: string;
+  labels: Record<string, string>;
   key: string;
   targets: string[];
   timeoutMs: number;
@@ -31,6 +33,8 @@ export function outcomesOf(
     if (!r || typeof r.target !== "string" || !STATUSES.includes(r.status)) {
       outcomes.push({
         module: check.module,
+        instance: check.instance,
+        labels: check.labels,
         target: check.targets[0] ?? check.key,
         status: "error",
         reason: "internal",
@@ -41,6 +45,8 @@ export function outcomesOf(
     }
     const outcome: CheckOutcome = {
       module: check.module,
+      instance: check.instance,
+      labels: check.labels,
       target: r.target,
       status: r.status,
       duration_ms: durationMs,
@@ -58,6 +64,8 @@ export function outcomesOf(
     if (outcomes.some((o) => o.target === target)) continue;
     outcomes.push({
       module: check.module,
+      instance: check.instance,
+      labels: check.labels,
       target,
       status: "error",
       reason: "internal",
@@ -77,6 +85,8 @@ export function timeoutOutcomes(
   const during = phase === undefined ? "" : ` during ${phase}`;
   return check.targets.map((target) => ({
     module: check.module,
+    instance: check.instance,
+    labels: check.labels,
     target,
     status: "error",
     reason: "timeout",
@@ -95,6 +105,8 @@ export function internalOutcomes(
   const text = error instanceof Error ? error.message : String(error);
   return check.targets.map((target) => ({
     module: check.module,
+    instance: check.instance,
+    labels: check.labels,
     target,
     status: "error",
     reason: "internal",

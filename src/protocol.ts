@@ -18,6 +18,8 @@ export interface BaseEvent {
   id: string;
   seq: number;
   agent: string;
+  /** The agent process start that created the event; `seq` counts per run. */
+  run: string;
   timestamp: string;
 }
 
@@ -25,6 +27,10 @@ export interface BaseEvent {
 export interface CheckEvent extends BaseEvent {
   type: "check";
   module: string;
+  /** The configured instance's name. */
+  instance: string;
+  /** The instance's labels, `{}` when none. */
+  labels: Record<string, string>;
   target: string;
   status: Status;
   reason?: Reason;
@@ -41,6 +47,8 @@ export interface HeartbeatEvent extends BaseEvent {
   version: string;
   /** Extension: runs skipped because the previous run of that check was still going. */
   skipped_runs: number;
+  /** The heartbeat interval in seconds, so a receiver knows when the agent went silent. */
+  interval_s: number;
 }
 
 export type AgentEvent = CheckEvent | HeartbeatEvent;
@@ -48,6 +56,10 @@ export type AgentEvent = CheckEvent | HeartbeatEvent;
 /** What a check run produced, before it becomes an event. */
 export interface CheckOutcome {
   module: string;
+  /** The instance's name; default the module's (the environment-configured instance). */
+  instance?: string;
+  /** Default `{}`. */
+  labels?: Record<string, string>;
   target: string;
   status: Status;
   reason?: Reason;
@@ -69,6 +81,8 @@ export type ServerMessage =
 /** Options for {@link EventFactory}. */
 export interface EventFactoryOptions {
   agent: string;
+  /** This process start's id; default a new random UUID. */
+  run?: string;
   /** Wall clock in ms since the epoch; default `Date.now`. */
   now?: () => number;
   /** Unique id source; default `crypto.randomUUID`. */
@@ -90,11 +104,13 @@ export interface EventFactoryOptions {
 export class EventFactory {
   #seq = 0;
   readonly #agent: string;
+  readonly run: string;
   readonly #now: () => number;
   readonly #newId: () => string;
 
   constructor(options: EventFactoryOptions) {
     this.#agent = options.agent;
+    this.run = options.run ?? crypto.randomUUID();
     this.#now = options.now ?? Date.now;
     this.#newId = options.newId ?? (() => crypto.randomUUID());
   }
@@ -112,6 +128,7 @@ export class EventFactory {
       id: this.#newId(),
       seq: this.#seq,
       agent: this.#agent,
+      run: this.run,
       timestamp: new Date(this.#now()).toISOString(),
     };
   }
@@ -121,6 +138,8 @@ export class EventFactory {
     const event: CheckEvent = {
       ...this.#base("check"),
       module: outcome.module,
+      instance: outcome.instance ?? outcome.module,
+      labels: { ...outcome.labels },
       target: outcome.target,
       status: outcome.status,
       // NaN/Infinity would serialize as null and break the schema: report 0 instead.
@@ -147,16 +166,18 @@ export class EventFactory {
       queue: { size: number; dropped: number };
       version: string;
       skipped_runs: number;
+      interval_s: number;
     },
   ): HeartbeatEvent {
     // Pick the fields: a wider object passed in must not add or override fields.
-    const { uptime_s, queue, version, skipped_runs } = fields;
+    const { uptime_s, queue, version, skipped_runs, interval_s } = fields;
     return {
       ...this.#base("heartbeat"),
       uptime_s,
       queue: { size: queue.size, dropped: queue.dropped },
       version,
       skipped_runs,
+      interval_s,
     };
   }
 }

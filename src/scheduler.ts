@@ -26,6 +26,9 @@ export interface ScheduledCheck {
   /** Unique key, e.g. `tcp:127.0.0.1:22`. */
   key: string;
   module: string;
+  /** The configured instance this run belongs to, and its labels (copied into outcomes). */
+  instance: string;
+  labels: Record<string, string>;
   /** The targets one run reports on; a timeout reports each of them. */
   targets: string[];
   intervalMs: number;

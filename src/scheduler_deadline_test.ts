@@ -32,6 +32,8 @@ Deno.test("Scheduler reports a check that never answers as a timeout after the d
   await clock.advance(TIMEOUT_GRACE_MS);
   assert.deepEqual(outcomes, [{
     module: "tcp",
+    instance: "tcp",
+    labels: {},
     target: "db:5432",
     status: "error",
     reason: "timeout",
@@ -118,6 +120,8 @@ Deno.test("Scheduler reports one timeout for a check that honours its signal", a
   assert.equal(sawAbort, true);
   assert.deepEqual(outcomes.map(plain), [{
     module: "tcp",
+    instance: "tcp",
+    labels: {},
     target: "db:5432",
     status: "error",
     reason: "timeout",
@@ -144,6 +148,8 @@ Deno.test("Scheduler reports a check's own answer given before the deadline with
   await clock.advance(10_000);
   assert.deepEqual(outcomes, [{
     module: "tcp",
+    instance: "tcp",
+    labels: {},
     target: "db:5432",
     status: "error",
     reason: "refused",
@@ -198,6 +204,8 @@ Deno.test("Scheduler prefers a module's own timeout verdict given within the gra
   scheduler.stop();
   assert.deepEqual(outcomes.map(plain), [{
     module: "tcp",
+    instance: "tcp",
+    labels: {},
     target: "db:5432",
     status: "error",
     reason: "timeout",

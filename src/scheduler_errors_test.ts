@@ -29,6 +29,8 @@ Deno.test("Scheduler turns a synchronous throw into an internal error and keeps 
     outcomes.map(plain),
     [0, 1].map(() => ({
       module: "tcp",
+      instance: "tcp",
+      labels: {},
       target: "db:5432",
       status: "error",
       reason: "internal",
@@ -58,6 +60,8 @@ Deno.test("Scheduler turns a rejected promise into an internal error and keeps r
     outcomes.map(plain),
     [0, 1].map(() => ({
       module: "tcp",
+      instance: "tcp",
+      labels: {},
       target: "db:5432",
       status: "error",
       reason: "internal",
@@ -86,6 +90,8 @@ Deno.test("Scheduler turns a result with an unknown status into an internal erro
   await scheduler.runOnce();
   assert.deepEqual(outcomes.map(plain), [{
     module: "tcp",
+    instance: "tcp",
+    labels: {},
     target: "db:5432",
     status: "error",
     reason: "internal",
@@ -120,9 +126,19 @@ Deno.test("Scheduler reports an internal error for each declared target a check 
   });
   await scheduler.runOnce();
   assert.deepEqual(outcomes.map(plain), [
-    { module: "tcp", target: "a", status: "ok", duration_ms: 0, details: {} },
     {
       module: "tcp",
+      instance: "tcp",
+      labels: {},
+      target: "a",
+      status: "ok",
+      duration_ms: 0,
+      details: {},
+    },
+    {
+      module: "tcp",
+      instance: "tcp",
+      labels: {},
       target: "c",
       status: "warn",
       reason: "internal",
@@ -132,6 +148,8 @@ Deno.test("Scheduler reports an internal error for each declared target a check 
     },
     {
       module: "tcp",
+      instance: "tcp",
+      labels: {},
       target: "b",
       status: "error",
       reason: "internal",

@@ -41,6 +41,8 @@ Deno.test("Scheduler runs a check right at start when the jitter draw is 0", asy
   assert.deepEqual(starts, [0]);
   assert.deepEqual(outcomes.map(plain), [{
     module: "tcp",
+    instance: "tcp",
+    labels: {},
     target: "db:5432",
     status: "ok",
     duration_ms: 0,

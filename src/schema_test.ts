@@ -22,6 +22,7 @@ function heartbeat(): Record<string, unknown> {
       queue: { size: 0, dropped: 0 },
       version: "0.1.0",
       skipped_runs: 0,
+      interval_s: 15,
     }),
   };
 }

@@ -61,6 +61,8 @@ export function check(
   return {
     key: "tcp:db:5432",
     module: "tcp",
+    instance: "tcp",
+    labels: {},
     targets: ["db:5432"],
     intervalMs: 60_000,
     timeoutMs: 5_000,
