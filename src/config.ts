@@ -1,14 +1,17 @@
 /**
- * Turns the environment into one typed, resolved configuration with defaults
- * applied: the agent-wide settings ({@link resolveAgentSettings}), each
- * enabled module's units ({@link resolveEnvModule}) and every secret to
+ * Turns the environment and the checks file into one typed, resolved
+ * configuration with defaults applied: the agent-wide settings
+ * ({@link resolveAgentSettings}), every instance's units — one per module in
+ * `ENABLED_MODULES` from the environment, and each entry of
+ * `AGENT_CHECKS_FILE` ({@link parseChecksFile}) — and every secret to
  * redact. Agent-wide problems are fatal (exit code 2); a problem inside one
- * module only turns that module's units into config errors.
+ * instance only turns that instance into a config error.
  *
  * @module
  */
 
 import type { CheckModule, EnvReader } from "./check.ts";
+import { type ChecksFile, parseChecksFile } from "./checks_file.ts";
 import {
   AGENT_ENV,
   type AgentSettings,
@@ -19,21 +22,28 @@ import {
 import {
   type CheckInstance,
   type ConfigWarning,
+  type InstanceResolution,
   moduleEnvNames,
-  resolveEnvModule,
+  moduleTiming,
+  resolveEnvInstance,
+  resolveFileInstance,
 } from "./config_modules.ts";
 import { echo } from "./config_values.ts";
 import type { NamedSecret } from "./redact.ts";
+import type { ReadFile } from "./secret_files.ts";
+import { didYouMean } from "./suggest.ts";
 
 /** The resolved configuration. */
 export interface AgentConfig extends Omit<AgentSettings, "agentIdRaw"> {
   agentId: string;
   /** True when AGENT_ID was not set and the host name is used. */
   agentIdFromHostname: boolean;
-  /** Every scheduled unit of every enabled module. */
+  /** Every scheduled unit of every instance. */
   checks: CheckInstance[];
   /** Every variable the agent reads: the `--allow-env` list. */
   envNames: string[];
+  /** Files the configuration reads besides the env files: the checks file and secret files. */
+  readFiles: string[];
   /** Every secret value to redact from logs and events, with where it came from. */
   secrets: NamedSecret[];
   /** What the agent logs at start (and `validate` prints): valid, but likely a mistake. */
@@ -55,43 +65,87 @@ export interface ResolveOptions {
    * Without it, paths are checked only for their form.
    */
   pathKind?: PathProbe;
+  /** Reads the checks file and secret files; default: none can be read. */
+  readFile?: ReadFile;
 }
 
 /**
+ * Variables the YAML library reads on its own (its debug switches): granted
+ * when a checks file is used, and removed from the process environment
+ * before parsing, so that the library never prints the file's tokens.
+ */
+export const YAML_LIBRARY_ENV = ["LOG_TOKENS", "LOG_STREAM"];
+
+const noFiles: ReadFile = (path) => {
+  throw new Deno.errors.NotFound(path);
+};
+
+/**
  * Resolves the configuration. Never throws for bad input: fatal problems come
- * back as a list naming each variable; module problems become config-error
- * units.
+ * back as a list naming each variable or file position; instance problems
+ * become config-error units.
  */
 export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigResult {
+  const readFile = options.readFile ?? noFiles;
   const problems: ConfigProblem[] = [];
-  const settings = resolveAgentSettings(env, problems, options.pathKind);
-  const known = [...options.modules.keys()].join(", ");
+  const settings = resolveAgentSettings(env, problems, { pathKind: options.pathKind, readFile });
+  const known = [...options.modules.keys()];
   for (const name of settings.enabledModules) {
     if (!options.modules.has(name)) {
       problems.push({
         variable: "ENABLED_MODULES",
-        message: `unknown module ${echo(name)} (available: ${known})`,
+        message: `unknown module ${echo(name)}${didYouMean(name, known)} (available: ${
+          known.join(", ")
+        })`,
       });
     }
   }
+  const file = settings.checksFile
+    ? readChecksFile(settings.checksFile, options, problems)
+    : undefined;
 
   const envNames = new Set<string>(AGENT_ENV);
+  const readFiles: string[] = settings.checksFile ? [settings.checksFile] : [];
+  if (settings.monitoringTokenFile) readFiles.push(settings.monitoringTokenFile);
+  if (file) YAML_LIBRARY_ENV.forEach((n) => envNames.add(n));
   const secrets: NamedSecret[] = settings.monitoringToken
     ? [{ name: "MONITORING_TOKEN", value: settings.monitoringToken }]
     : [];
   const checks: CheckInstance[] = [];
   const warnings: ConfigWarning[] = [];
+  const seen = new Map<string, string>();
+  const add = (resolution: InstanceResolution, name: string, where: string) => {
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      problems.push({
+        variable: where,
+        message: `the instance name ${
+          echo(name)
+        } is used twice (first by ${earlier}): give each instance its own name`,
+      });
+      return;
+    }
+    seen.set(name, where);
+    checks.push(...resolution.units);
+    secrets.push(...resolution.secrets);
+    readFiles.push(...resolution.files);
+    warnings.push(...resolution.warnings);
+  };
+  const defaults = { intervalMs: settings.checkIntervalMs, timeoutMs: settings.checkTimeoutMs };
+  const labels = file?.labels ?? {};
   for (const name of settings.enabledModules) {
     const module = options.modules.get(name);
     if (!module) continue;
     moduleEnvNames(module).forEach((n) => envNames.add(n));
-    const resolved = resolveEnvModule(module, env, {
-      intervalMs: settings.checkIntervalMs,
-      timeoutMs: settings.checkTimeoutMs,
-    }, problems);
-    checks.push(...resolved.units);
-    secrets.push(...resolved.secrets);
-    warnings.push(...resolved.warnings);
+    const timing = moduleTiming(module, env, defaults, problems);
+    add(resolveEnvInstance(module, env, timing, labels, readFile), name, "ENABLED_MODULES");
+  }
+  for (const instance of file?.instances ?? []) {
+    const { module } = instance;
+    moduleEnvNames(module).forEach((n) => envNames.add(n));
+    const timing = moduleTiming(module, env, defaults, problems);
+    const merged = { ...labels, ...instance.labels };
+    add(resolveFileInstance(instance, timing, merged, readFile), instance.name, instance.where);
   }
   if (problems.length > 0) return { ok: false, problems };
 
@@ -118,13 +172,39 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
       agentIdFromHostname: agentIdRaw === undefined,
       checks,
       envNames: [...envNames],
+      readFiles: [...new Set(readFiles)],
       secrets: secrets.filter((s) => s.value !== ""),
       warnings,
     },
   };
 }
 
+/** The checks file, parsed; its agent-wide problems join `problems`. */
+function readChecksFile(
+  path: string,
+  options: ResolveOptions,
+  problems: ConfigProblem[],
+): ChecksFile | undefined {
+  let text: string;
+  try {
+    text = (options.readFile ?? noFiles)(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
+      ? "not allowed to read it"
+      : (error as Error).message;
+    problems.push({ variable: "AGENT_CHECKS_FILE", message: `cannot read ${path}: ${why}` });
+    return undefined;
+  }
+  const file = parseChecksFile(path, text, options.modules);
+  // Each message starts with its file:line:col, which says more than a variable's name.
+  for (const message of file.problems) problems.push({ variable: "", message });
+  return file;
+}
+
 /** One line per problem, for the start-up error report. */
 export function formatProblems(problems: ConfigProblem[]): string {
-  return problems.map((p) => `config error: ${p.variable}: ${p.message}`).join("\n");
+  return problems.map((p) => `config error: ${p.variable ? `${p.variable}: ` : ""}${p.message}`)
+    .join("\n");
 }

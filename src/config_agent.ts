@@ -20,6 +20,7 @@ import {
 } from "./config_values.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 import { OVERFLOW_POLICIES, type OverflowPolicy } from "./queue.ts";
+import { type ReadFile, readSecret } from "./secret_files.ts";
 
 /** Variables every agent reads, whatever modules are enabled. */
 export const AGENT_ENV = [
@@ -39,6 +40,8 @@ export const AGENT_ENV = [
   "SHUTDOWN_FLUSH_SECONDS",
   "MONITORING_CONNECT_TIMEOUT_SECONDS",
   "AGENT_STATUS_FILE",
+  "AGENT_CHECKS_FILE",
+  "MONITORING_TOKEN_FILE",
 ] as const;
 
 /** Agent-wide variables whose values are secrets. */
@@ -64,6 +67,7 @@ export type PathProbe = (path: string) => PathKind;
 
 /** A fatal configuration problem. */
 export interface ConfigProblem {
+  /** The variable or the `file:line:col` it is about; "" when the message starts with a position. */
   variable: string;
   message: string;
 }
@@ -74,6 +78,10 @@ export interface AgentSettings {
   agentIdRaw?: string;
   monitoringUrl: URL;
   monitoringToken?: string;
+  /** `MONITORING_TOKEN_FILE`, when the token came from a file (for `--allow-read`). */
+  monitoringTokenFile?: string;
+  /** `AGENT_CHECKS_FILE`: the checks file, when one is used. */
+  checksFile?: string;
   enabledModules: string[];
   checkIntervalMs: number;
   checkTimeoutMs: number;
@@ -93,8 +101,9 @@ export interface AgentSettings {
 export function resolveAgentSettings(
   env: EnvReader,
   problems: ConfigProblem[],
-  pathKind?: PathProbe,
+  io: { pathKind?: PathProbe; readFile: ReadFile },
 ): AgentSettings {
+  const pathKind = io.pathKind;
   const attempt = <T>(fn: () => T, fallback: T): T => {
     try {
       return fn();
@@ -116,13 +125,29 @@ export function resolveAgentSettings(
   ) {
     problems.push({ variable: "AGENT_ID", message: "must be at most 256 printable characters" });
   }
+  const token = readSecret(
+    env("MONITORING_TOKEN"),
+    env("MONITORING_TOKEN_FILE"),
+    { direct: "MONITORING_TOKEN", file: "MONITORING_TOKEN_FILE" },
+    io.readFile,
+  );
+  if (!token.ok) {
+    const message = token.message.replace(/^MONITORING_TOKEN_FILE: /, "");
+    problems.push({ variable: "MONITORING_TOKEN_FILE", message });
+  }
+  const checksFile = optional(env, "AGENT_CHECKS_FILE");
+  if (checksFile !== undefined && checksFile.includes("\n")) {
+    problems.push({ variable: "AGENT_CHECKS_FILE", message: "must be a path" });
+  }
   return {
     agentIdRaw,
     monitoringUrl: attempt(
       () => parseMonitoringUrl(optional(env, "MONITORING_URL")),
       new URL("ws://localhost:8765"),
     ),
-    monitoringToken: optional(env, "MONITORING_TOKEN"),
+    monitoringToken: token.ok ? token.value?.trim() || undefined : undefined,
+    monitoringTokenFile: token.ok ? token.file : undefined,
+    checksFile,
     enabledModules: [...new Set(list(env, "ENABLED_MODULES").map((n) => n.toLowerCase()))],
     checkIntervalMs: attempt(
       () => seconds(env, "CHECK_INTERVAL_SECONDS", 30, INTERVAL_BOUNDS),

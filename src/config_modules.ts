@@ -1,8 +1,13 @@
 /**
- * Per-module resolution: turns each enabled module's variables into its
- * scheduled units (one per target where the module says so), with the
- * interval, timeout and needs of each, and collects the module's secrets.
- * A bad value here never stops start-up: that unit becomes a config error.
+ * Per-instance resolution: turns one configured instance — the module's
+ * environment variables, or an entry of the checks file — into its scheduled
+ * units (one per target where the module says so), with the interval,
+ * timeout, labels and needs of each, and collects its secrets. A bad value
+ * here never stops start-up: that instance becomes a config error.
+ *
+ * Both sources go through the module's one `parse(env)`: a file instance is
+ * read through a reader that maps `POSTGRES_HOST` to its `host` key, and its
+ * messages are turned back into the file's words and positions.
  *
  * @module
  */
@@ -12,7 +17,9 @@ import { optionVariable } from "./check.ts";
 import type { ConfigProblem } from "./config_agent.ts";
 import { INTERVAL_BOUNDS, TIMEOUT_BOUNDS } from "./config_agent.ts";
 import { ConfigValueError, seconds } from "./config_values.ts";
+import type { FileInstance } from "./checks_file.ts";
 import type { NamedSecret } from "./redact.ts";
+import { type ReadFile, readSecret } from "./secret_files.ts";
 
 /** Labels of an instance: string keys and values, fixed when it is configured. */
 export type Labels = Record<string, string>;
@@ -61,24 +68,32 @@ export function secretVariables(module: CheckModule<unknown>): string[] {
   return module.options.filter((o) => o.secret).map((o) => optionVariable(module.name, o.name));
 }
 
-/** What resolving one module adds to the configuration. */
-export interface ModuleResolution {
+/** What resolving one instance adds to the configuration. */
+export interface InstanceResolution {
   units: CheckInstance[];
   secrets: NamedSecret[];
+  /** Secret files it reads (for `--allow-read`). */
+  files: string[];
   warnings: ConfigWarning[];
 }
 
+/** The intervals every instance falls back to. */
+export interface TimingDefaults {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
 /**
- * Resolves one enabled module configured through the environment: one
- * instance named after the module. Bad interval or timeout overrides are
- * fatal (added to `problems`), as agent-wide values are.
+ * The module's own interval and timeout overrides (`<MODULE>_INTERVAL_SECONDS`),
+ * defaults for its instances from both sources. A bad override is fatal, as
+ * agent-wide values are.
  */
-export function resolveEnvModule(
+export function moduleTiming(
   module: CheckModule<unknown>,
   env: EnvReader,
-  defaults: { intervalMs: number; timeoutMs: number },
+  defaults: TimingDefaults,
   problems: ConfigProblem[],
-): ModuleResolution {
+): TimingDefaults {
   const prefix = module.name.toUpperCase();
   const timing = (name: string, fallbackMs: number, bounds: typeof INTERVAL_BOUNDS) => {
     try {
@@ -89,32 +104,180 @@ export function resolveEnvModule(
       return fallbackMs;
     }
   };
-  const intervalMs = timing(`${prefix}_INTERVAL_SECONDS`, defaults.intervalMs, INTERVAL_BOUNDS);
-  const timeoutMs = timing(`${prefix}_TIMEOUT_SECONDS`, defaults.timeoutMs, TIMEOUT_BOUNDS);
-  const warnings: ConfigWarning[] = [];
-  if (timeoutMs > intervalMs) {
-    warnings.push({
+  return {
+    intervalMs: timing(`${prefix}_INTERVAL_SECONDS`, defaults.intervalMs, INTERVAL_BOUNDS),
+    timeoutMs: timing(`${prefix}_TIMEOUT_SECONDS`, defaults.timeoutMs, TIMEOUT_BOUNDS),
+  };
+}
+
+/** The environment-configured instance of a module, named after it. */
+export function resolveEnvInstance(
+  module: CheckModule<unknown>,
+  env: EnvReader,
+  timing: TimingDefaults,
+  labels: Labels,
+  readFile: ReadFile,
+): InstanceResolution {
+  const prefix = module.name.toUpperCase();
+  const secretNames = (variable: string) => ({ direct: variable, file: `${variable}_FILE` });
+  return resolveInstance({
+    module,
+    name: module.name,
+    env,
+    secret: (variable) =>
+      readSecret(env(variable), env(`${variable}_FILE`), secretNames(variable), readFile),
+    timing,
+    labels,
+    problems: [],
+    timingWords: {
+      timeout: `CHECK_TIMEOUT_SECONDS or ${prefix}_TIMEOUT_SECONDS`,
+      interval: `CHECK_INTERVAL_SECONDS or ${prefix}_INTERVAL_SECONDS`,
       variable: `${prefix}_TIMEOUT_SECONDS`,
-      message: `the ${module.name} timeout (${
-        timeoutMs / 1000
-      } s, CHECK_TIMEOUT_SECONDS or ${prefix}_TIMEOUT_SECONDS) is longer than its interval (${
-        intervalMs / 1000
-      } s, CHECK_INTERVAL_SECONDS or ${prefix}_INTERVAL_SECONDS): a run that takes that long makes the next one be skipped`,
+    },
+    rename: (text) => text,
+    fallbackTarget: undefined,
+  });
+}
+
+/** An instance of the checks file. */
+export function resolveFileInstance(
+  file: FileInstance,
+  timing: TimingDefaults,
+  labels: Labels,
+  readFile: ReadFile,
+): InstanceResolution {
+  const { module } = file;
+  const prefix = `${module.name.toUpperCase()}_`;
+  const keyOf = (variable: string) =>
+    variable.startsWith(prefix) ? variable.slice(prefix.length).toLowerCase() : undefined;
+  const problems = [...file.problems];
+  const own = (
+    value: { value: string; where: string } | undefined,
+    bounds: typeof INTERVAL_BOUNDS,
+    key: string,
+    fallbackMs: number,
+  ) => {
+    if (!value) return fallbackMs;
+    try {
+      return seconds(() => value.value, key, fallbackMs / 1000, bounds);
+    } catch (error) {
+      if (!(error instanceof ConfigValueError)) throw error;
+      problems.push(`${value.where}: ${key} ${error.reason}`);
+      return fallbackMs;
+    }
+  };
+  const ownTiming = {
+    intervalMs: own(file.interval, INTERVAL_BOUNDS, "interval_seconds", timing.intervalMs),
+    timeoutMs: own(file.timeout, TIMEOUT_BOUNDS, "timeout_seconds", timing.timeoutMs),
+  };
+  const env: EnvReader = (variable) => {
+    const key = keyOf(variable);
+    return key === undefined ? undefined : file.options.get(key)?.value;
+  };
+  // Module messages name variables (POSTGRES_PORT: …): say them in the file's words.
+  const rename = (text: string) => {
+    const variable = /^([A-Z][A-Z0-9_]*): /.exec(text)?.[1];
+    const key = variable ? keyOf(variable) : undefined;
+    const located = key !== undefined
+      ? `${file.options.get(key)?.where ?? file.where}: ${key}: ${text.slice(variable!.length + 2)}`
+      : `${file.where}: ${text}`;
+    return located.replace(
+      new RegExp(`\\b${prefix}([A-Z0-9_]+)\\b`, "g"),
+      (_, rest: string) => rest.toLowerCase(),
+    );
+  };
+  return resolveInstance({
+    module,
+    name: file.name,
+    env,
+    secret: (variable) => {
+      const key = keyOf(variable)!;
+      return readSecret(
+        file.options.get(key)?.value,
+        file.options.get(`${key}_file`)?.value,
+        { direct: `${file.where}: ${key}`, file: `${file.where}: ${key}_file` },
+        readFile,
+      );
+    },
+    timing: ownTiming,
+    labels,
+    problems,
+    timingWords: {
+      timeout: "timeout_seconds",
+      interval: "interval_seconds",
+      variable: `${file.where}: timeout_seconds`,
+    },
+    rename,
+    fallbackTarget: file.name,
+  });
+}
+
+interface InstanceSource {
+  module: CheckModule<unknown>;
+  name: string;
+  env: EnvReader;
+  secret: (variable: string) => ReturnType<typeof readSecret>;
+  timing: TimingDefaults;
+  labels: Labels;
+  /** Problems already found in the instance: they make it one config error. */
+  problems: string[];
+  timingWords: { timeout: string; interval: string; variable: string };
+  rename: (text: string) => string;
+  /** The target a config-error instance reports on; undefined: what parse says. */
+  fallbackTarget: string | undefined;
+}
+
+function resolveInstance(source: InstanceSource): InstanceResolution {
+  const { module, name, timing, labels } = source;
+  const warnings: ConfigWarning[] = [];
+  if (timing.timeoutMs > timing.intervalMs) {
+    warnings.push({
+      variable: source.timingWords.variable,
+      message: `the ${name} timeout (${
+        timing.timeoutMs / 1000
+      } s, ${source.timingWords.timeout}) is longer than its interval (${
+        timing.intervalMs / 1000
+      } s, ${source.timingWords.interval}): a run that takes that long makes the next one be skipped`,
     });
   }
   const secrets: NamedSecret[] = [];
+  const files: string[] = [];
+  const values = new Map<string, string>();
+  const problems = [...source.problems];
   for (const variable of secretVariables(module)) {
-    const value = env(variable);
-    if (value) secrets.push({ name: variable, value });
-    // Some drivers trim what they are given: the trimmed form is secret too.
-    if (value && value.trim() !== value && value.trim() !== "") {
-      secrets.push({ name: variable, value: value.trim() });
+    const read = source.secret(variable);
+    if (!read.ok) {
+      problems.push(source.rename(read.message));
+      continue;
     }
+    if (read.file) files.push(read.file);
+    if (read.value === undefined) continue;
+    values.set(variable, read.value);
+    secrets.push({ name: variable, value: read.value });
+    // Some drivers trim what they are given: the trimmed form is secret too.
+    const trimmed = read.value.trim();
+    if (trimmed !== read.value && trimmed !== "") secrets.push({ name: variable, value: trimmed });
   }
+  const settings = { intervalMs: timing.intervalMs, timeoutMs: timing.timeoutMs, labels };
+  if (problems.length > 0) {
+    const target = source.fallbackTarget ?? name;
+    const unit: CheckInstance = {
+      module,
+      instance: name,
+      key: `${name}:${target}`,
+      targets: [target],
+      ...settings,
+      ok: false,
+      error: problems.join("; "),
+    };
+    return { units: [unit], secrets, files, warnings };
+  }
+  const env: EnvReader = (variable) =>
+    values.has(variable) ? values.get(variable) : source.env(variable);
   const units = module.parse(env).map((spec) =>
-    toUnit(module, module.name, spec, { intervalMs, timeoutMs, labels: {} }, secrets)
+    toUnit(module, name, spec, settings, secrets, source.rename)
   );
-  return { units, secrets, warnings };
+  return { units, secrets, files, warnings };
 }
 
 /** A parsed unit with its instance's settings, its needs and its extra secrets. */
@@ -124,6 +287,7 @@ function toUnit(
   spec: InstanceSpec<unknown>,
   settings: { intervalMs: number; timeoutMs: number; labels: Labels },
   secrets: NamedSecret[],
+  rename: (text: string) => string,
 ): CheckInstance {
   const base: UnitBase = {
     module,
@@ -132,7 +296,7 @@ function toUnit(
     targets: spec.targets,
     ...settings,
   };
-  if (!spec.ok) return { ...base, ok: false, error: spec.error };
+  if (!spec.ok) return { ...base, ok: false, error: rename(spec.error) };
   for (const value of module.secrets?.(spec.config) ?? []) {
     secrets.push({ name: `${module.name} credentials`, value });
   }

@@ -7,7 +7,7 @@
  */
 
 import { MODULES } from "../checks/mod.ts";
-import { resolveConfig } from "./config.ts";
+import { resolveConfig, YAML_LIBRARY_ENV } from "./config.ts";
 import type { ConfigProblem } from "./config_agent.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadEnv } from "./env_files.ts";
@@ -25,8 +25,14 @@ export type Loaded = { ok: true; config: AgentConfig; envFiles: string[] } | {
  * because it only computes flags and should not need `--allow-sys`.
  */
 export function loadAgentConfig(hostname: () => string = () => Deno.hostname()): Loaded {
+  // The YAML library prints every token it reads when these are set: never let it.
+  for (const name of YAML_LIBRARY_ENV) {
+    try {
+      Deno.env.delete(name);
+    } catch { /* not granted: then the library cannot read it either */ }
+  }
   const env = loadEnv({
-    processEnv: (name) => Deno.env.get(name),
+    processEnv: readProcessEnv,
     readTextFile: (path) => readRegularFileSync(path),
     cwd: Deno.cwd(),
   });
@@ -35,6 +41,21 @@ export function loadAgentConfig(hostname: () => string = () => Deno.hostname()):
     modules: MODULES,
     hostname,
     pathKind: pathKindSync,
+    readFile: (path) => readRegularFileSync(path),
   });
   return result.ok ? { ok: true, config: result.config, envFiles: env.files } : result;
+}
+
+/**
+ * One variable of the process environment. A name this process may not read
+ * (a configuration that changed since its flags were computed) reads as
+ * unset: the permission check at start then names what is missing.
+ */
+function readProcessEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return undefined;
+    throw error;
+  }
 }

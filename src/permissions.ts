@@ -51,7 +51,7 @@ export function computePermissions(
   mode: RunMode,
 ): PermissionSet {
   const net = new Set<string>();
-  const read = new Set<string>(envFiles);
+  const read = new Set<string>([...envFiles, ...config.readFiles]);
   const run = new Set<string>();
   const env = new Set<string>(config.envNames);
   if (mode === "agent") net.add(monitoringHost(config.monitoringUrl));
