@@ -75,13 +75,16 @@ export interface LineFlags {
 
 /**
  * One readable line for a valid event, e.g.
- * `06:28:04.123 web-1 #12 check tcp 127.0.0.1:22 ok 1.2ms` or
+ * `06:28:04.123 web-1 #12 check tcp 127.0.0.1:22 ok 1.2ms`,
+ * `06:28:04.124 web-1 #13 check postgres/orders-db 127.0.0.1:5432/orders ok 3.1ms` or
  * `06:28:04.123 web-1 #13 heartbeat up 30s queue 0 dropped 0 v0.1.0`.
  */
 export function formatEventLine(event: AgentEvent, flags: LineFlags = {}): string {
   const parts = [event.timestamp.slice(11, 23), event.agent, `#${event.seq}`, event.type];
   if (event.type === "check") {
-    parts.push(event.module, event.target, event.status);
+    // The instance, when it is not the module's own environment-configured one.
+    const instance = event.instance && event.instance !== event.module ? `/${event.instance}` : "";
+    parts.push(`${event.module}${instance}`, event.target, event.status);
     if (event.reason !== undefined) parts.push(event.reason);
     if (event.message !== undefined) parts.push(JSON.stringify(event.message));
     parts.push(`${event.duration_ms}ms`);

@@ -272,6 +272,7 @@ Deno.test("formatEventLine renders checks and heartbeats on one line", () => {
 
   const error = events.check({
     module: "postgres",
+    instance: "orders-db",
     target: "127.0.0.1:5432",
     status: "error",
     reason: "timeout",
@@ -280,7 +281,7 @@ Deno.test("formatEventLine renders checks and heartbeats on one line", () => {
   });
   assert.equal(
     formatEventLine(error, { resend: true }),
-    '06:28:04.123 web-1 #2 check postgres 127.0.0.1:5432 error timeout "connect timed out after 5000 ms" 5003ms (resend)',
+    '06:28:04.123 web-1 #2 check postgres/orders-db 127.0.0.1:5432 error timeout "connect timed out after 5000 ms" 5003ms (resend)',
   );
 
   const heartbeat = events.heartbeat({

@@ -32,7 +32,14 @@ export function envFilePaths(sources: Pick<EnvSources, "processEnv" | "cwd">): {
 
 /** The merged reader, or the error that stops start-up. */
 export type LoadedEnv =
-  | { ok: true; read: EnvReader; files: string[]; filesRead: string[] }
+  | {
+    ok: true;
+    read: EnvReader;
+    files: string[];
+    filesRead: string[];
+    /** The variable names the env files set (for the typo warnings). */
+    fileNames: string[];
+  }
   | { ok: false; variable: string; message: string };
 
 /**
@@ -72,5 +79,5 @@ export function loadEnv(sources: EnvSources): LoadedEnv {
     const fromProcess = sources.processEnv(name);
     return fromProcess !== undefined ? fromProcess : merged[name];
   };
-  return { ok: true, read, files: paths, filesRead };
+  return { ok: true, read, files: paths, filesRead, fileNames: Object.keys(merged) };
 }

@@ -11,6 +11,7 @@ import { resolveConfig, YAML_LIBRARY_ENV } from "./config.ts";
 import type { ConfigProblem } from "./config_agent.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadEnv } from "./env_files.ts";
+import { envTypos } from "./env_typos.ts";
 import { pathKindSync, readRegularFileSync } from "./read_file.ts";
 
 /** The configuration and the env files that apply to it. */
@@ -43,7 +44,10 @@ export function loadAgentConfig(hostname: () => string = () => Deno.hostname()):
     pathKind: pathKindSync,
     readFile: (path) => readRegularFileSync(path),
   });
-  return result.ok ? { ok: true, config: result.config, envFiles: env.files } : result;
+  if (!result.ok) return result;
+  const typos = envTypos(new Set([...env.fileNames, ...processEnvNames()]), MODULES);
+  result.config.warnings.push(...typos);
+  return { ok: true, config: result.config, envFiles: env.files };
 }
 
 /**
@@ -57,5 +61,14 @@ function readProcessEnv(name: string): string | undefined {
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) return undefined;
     throw error;
+  }
+}
+
+/** The names of the process environment, when this process may list them (the launcher may). */
+function processEnvNames(): string[] {
+  try {
+    return Object.keys(Deno.env.toObject());
+  } catch {
+    return []; // the agent may read only its own variables: the launcher warned already
   }
 }
