@@ -154,3 +154,14 @@ Deno.test("EventFactory keeps events valid for an empty message and a non-finite
   assert.equal(noMessage.duration_ms, 0);
   assert.equal(noMessage.message, "tcp check is error");
 });
+
+Deno.test("every event example in PROTOCOL.md matches the schema", () => {
+  const text = Deno.readTextFileSync(new URL("../PROTOCOL.md", import.meta.url));
+  const examples = [...text.matchAll(/```json\n([\s\S]*?)```/g)]
+    .map((m) => JSON.parse(m[1]))
+    .filter((v) => v.type === "check" || v.type === "heartbeat");
+  assert.ok(examples.length >= 4, `only ${examples.length} examples found`);
+  for (const example of examples) {
+    assert.deepEqual(validateEvent(example), { ok: true }, JSON.stringify(example));
+  }
+});
