@@ -6,47 +6,37 @@
  * network access; it may read files and env (to find the configuration) and
  * run `deno`.
  *
+ * It owns what it starts: SIGINT and SIGTERM end the agent (and in dev mode
+ * the mock) within SHUTDOWN_FLUSH_SECONDS + 2 s. `start --watch` and `dev`
+ * restart the agent, with its flags computed again, when a source or a
+ * configuration file changes.
+ *
  * @module
  */
 
-import { formatProblems } from "./src/config.ts";
-import { loadAgentConfig } from "./src/load.ts";
-import { computePermissions, permissionFlags, type RunMode } from "./src/permissions.ts";
+import { ChangeWatch } from "./src/file_watch.ts";
+import { computeFlags, configFiles } from "./src/launcher_flags.ts";
+import type { RunMode } from "./src/permissions.ts";
+import {
+  graceFor,
+  SignalHub,
+  type Signals,
+  spawnDeno,
+  superviseOnce,
+  superviseWatched,
+} from "./src/supervise.ts";
 
 const ROOT = new URL(".", import.meta.url).pathname;
 const MAIN = ROOT + "main.ts";
 
 /** The flags for a mode, or a config report and exit code 2. */
-function flagsFor(mode: RunMode): string[] {
-  const loaded = loadAgentConfig(() => "launcher");
-  if (!loaded.ok) {
-    console.error(formatProblems(loaded.problems));
+function flagsFor(mode: RunMode) {
+  const result = computeFlags(mode);
+  if (!result.ok) {
+    console.error(result.report);
     Deno.exit(2);
   }
-  return permissionFlags(computePermissions(loaded.config, loaded.envFiles, mode));
-}
-
-/** Runs a child with inherited stdio, forwarding SIGINT/SIGTERM; returns its exit code. */
-async function runChild(args: string[]): Promise<number> {
-  const child = new Deno.Command("deno", {
-    args,
-    stdin: "inherit",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  const forward = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch { /* already gone */ }
-  };
-  const handlers: Array<[Deno.Signal, () => void]> = [["SIGINT", forward("SIGINT")], [
-    "SIGTERM",
-    forward("SIGTERM"),
-  ]];
-  handlers.forEach(([s, f]) => Deno.addSignalListener(s, f));
-  const status = await child.status;
-  handlers.forEach(([s, f]) => Deno.removeSignalListener(s, f));
-  return status.signal ? 128 + (status.signal === "SIGTERM" ? 15 : 2) : status.code;
+  return result;
 }
 
 /**
@@ -72,27 +62,41 @@ export function compileArgs(flags: string[]): string[] {
   return ["compile", "--no-prompt", ...flags, "--output", ROOT + "dist/kozak-agent", MAIN];
 }
 
-async function launch(command: string, rest: string[]): Promise<number> {
+/** The agent's `deno run` arguments. */
+function agentArgs(flags: string[], command: string, rest: string[]): string[] {
+  return ["run", "--no-prompt", ...flags, MAIN, command, ...rest];
+}
+
+/** `start --watch` and `dev`: the agent restarted on every change, until a stop signal. */
+async function watched(signals: Signals, rest: string[]) {
+  const watch = new ChangeWatch({ root: ROOT });
+  try {
+    return await superviseWatched({
+      prepare: () => computeFlags("agent"),
+      argsFor: (flags) => agentArgs(flags, "start", rest),
+      signals,
+      watch,
+      configFiles,
+    });
+  } finally {
+    watch.close();
+  }
+}
+
+async function launch(command: string, rest: string[], signals: Signals): Promise<number> {
   switch (command) {
     case "permissions":
-      console.log(flagsFor(rest.includes("--check") ? "check" : "agent").join(" "));
+      console.log(flagsFor(rest.includes("--check") ? "check" : "agent").flags.join(" "));
       return 0;
-    case "start": {
-      // `start --watch` restarts the agent when its source changes (the compose dev profile uses it).
-      const watch = rest.includes("--watch") ? ["--watch"] : [];
+    case "start":
+    case "check": {
+      const watch = command === "start" && rest.includes("--watch");
       const args = rest.filter((a) => a !== "--watch");
-      return await runChild([
-        "run",
-        "--no-prompt",
-        ...watch,
-        ...flagsFor("agent"),
-        MAIN,
-        "start",
-        ...args,
-      ]);
+      const first = flagsFor(command === "check" ? "check" : "agent");
+      if (watch) return await watched(signals, args);
+      const child = spawnDeno(agentArgs(first.flags, command, args));
+      return await superviseOnce(child, signals, graceFor(first.shutdownFlushMs));
     }
-    case "check":
-      return await runChild(["run", "--no-prompt", ...flagsFor("check"), MAIN, "check", ...rest]);
     case "dev": {
       // The mock starts through its own task, so its flags live in one place (deno.json).
       const mock = new Deno.Command("deno", {
@@ -102,15 +106,8 @@ async function launch(command: string, rest: string[]): Promise<number> {
       }).spawn();
       try {
         await relayUntilListening(mock.stdout);
-        return await runChild([
-          "run",
-          "--no-prompt",
-          "--watch",
-          ...flagsFor("agent"),
-          MAIN,
-          "start",
-          ...rest,
-        ]);
+        flagsFor("agent");
+        return await watched(signals, rest);
       } finally {
         try {
           mock.kill("SIGTERM");
@@ -119,22 +116,28 @@ async function launch(command: string, rest: string[]): Promise<number> {
       }
     }
     case "compile": {
-      const args = compileArgs(flagsFor("agent"));
+      const args = compileArgs(flagsFor("agent").flags);
       // `--print` shows the command instead of running it (the packaging tests compare it).
       if (rest.includes("--print")) {
         console.log(["deno", ...args].join(" "));
         return 0;
       }
-      return await runChild(args);
+      return await superviseOnce(spawnDeno(args), signals, graceFor(0));
     }
     default:
       console.error(
-        `usage: launcher.ts start|check|dev|permissions|compile (got ${JSON.stringify(command)})`,
+        `usage: launcher.ts start [--watch]|check|dev|permissions|compile (got ${
+          JSON.stringify(command)
+        })`,
       );
       return 2;
   }
 }
 
 if (import.meta.main) {
-  Deno.exit(await launch(Deno.args[0] ?? "start", Deno.args.slice(1)));
+  // Listening from the first moment: a signal must never end the launcher and leave a child behind.
+  const signals = new SignalHub();
+  const code = await launch(Deno.args[0] ?? "start", Deno.args.slice(1), signals);
+  signals.dispose();
+  Deno.exit(code);
 }
