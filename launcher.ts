@@ -137,7 +137,6 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
 if (import.meta.main) {
   // Listening from the first moment: a signal must never end the launcher and leave a child behind.
   const signals = new SignalHub();
-  const code = await launch(Deno.args[0] ?? "start", Deno.args.slice(1), signals);
-  signals.dispose();
-  Deno.exit(code);
+  // The listeners stay until exit: removing them would let a late repeated signal end us with 130.
+  Deno.exit(await launch(Deno.args[0] ?? "start", Deno.args.slice(1), signals));
 }

@@ -180,7 +180,8 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   clearInterval(dropTimer);
   if (!flushed) log.warn(`${queue.size} event(s) not delivered before exit`);
   await transport.close();
-  signals.forEach(([s, f]) => Deno.removeSignalListener(s, f));
+  // The listeners stay until exit: without one, a repeated signal (the same one sent to the process
+  // group and forwarded by the launcher) would end the process with 128 + N in its last moments.
   log.info("stopped", {
     delivered_all: flushed,
     created: factory.lastSeq,

@@ -29,7 +29,6 @@ export interface Signals {
 export class SignalHub implements Signals {
   readonly stop: Promise<Deno.Signal>;
   #child: Deno.ChildProcess | undefined;
-  #listeners: Array<[Deno.Signal, () => void]> = [];
 
   constructor() {
     const stop = Promise.withResolvers<Deno.Signal>();
@@ -40,18 +39,11 @@ export class SignalHub implements Signals {
         stop.resolve(signal);
       };
       Deno.addSignalListener(signal, listener);
-      this.#listeners.push([signal, listener]);
     }
   }
 
   attach(child: Deno.ChildProcess | undefined): void {
     this.#child = child;
-  }
-
-  /** Removes the listeners. */
-  dispose(): void {
-    this.#listeners.forEach(([s, f]) => Deno.removeSignalListener(s, f));
-    this.#listeners = [];
   }
 }
 

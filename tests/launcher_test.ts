@@ -224,3 +224,22 @@ async function waitForBatch(watch: ChangeWatch, count: number): Promise<string[]
   });
   return [...seen].sort();
 }
+
+Deno.test("deno task start: SIGTERM repeated until the agent is gone still ends it cleanly (exit 0)", async () => {
+  // A signal sent to the group reaches the agent directly and again through the launcher; a
+  // repeat in the agent's last moments must not end it with 143.
+  const mock = await startMock();
+  const task = spawnTask(["start"], { AGENT_ENV_FILE: await envFile(agentVars(mock.port)) });
+  let tree: Proc[] = [];
+  try {
+    tree = await runningTree(task, ["main.ts start"]);
+    const agent = tree.find((p) => p.args.includes("main.ts start"))!;
+    await sendSignal(agent.pid, "SIGTERM", false, true);
+    assert.equal((await exitWithin(task, STOP_BUDGET_MS)).code, 0, task.stderr.join("\n"));
+    assert.ok(task.stderr.some((l) => l.includes("stopped")), task.stderr.join("\n"));
+  } finally {
+    await task.cleanup(tree);
+    mock.kill();
+    await mock.exit();
+  }
+});

@@ -73,8 +73,16 @@ export async function stillRunning(procs: Proc[]): Promise<Proc[]> {
   );
 }
 
-/** Sends `signal` to a PID, or with `group` to the process group `pid` leads. */
-export async function sendSignal(pid: number, signal: Deno.Signal, group = false): Promise<void> {
+/**
+ * Sends `signal` to a PID, or with `group` to the process group `pid` leads;
+ * with `untilGone`, again and again until that process has ended.
+ */
+export async function sendSignal(
+  pid: number,
+  signal: Deno.Signal,
+  group = false,
+  untilGone = false,
+): Promise<void> {
   const out = await new Deno.Command("deno", {
     args: [
       "run",
@@ -82,6 +90,7 @@ export async function sendSignal(pid: number, signal: Deno.Signal, group = false
       ROOT + "tests/support/send_signal.ts",
       signal.replace(/^SIG/, ""),
       String(group ? -pid : pid),
+      ...(untilGone ? ["--until-gone"] : []),
     ],
     stdout: "null",
     stderr: "piped",
