@@ -168,6 +168,8 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
     "SIGTERM",
     onSignal("SIGTERM"),
   ]];
+  // Reload (SIGHUP) is not built yet; until it is, a hangup must not end the agent.
+  signals.push(["SIGHUP", () => log.warn("reload is not supported yet; ignoring SIGHUP")]);
   signals.forEach(([s, f]) => Deno.addSignalListener(s, f));
   const signal = await stopped.promise;
 

@@ -2,7 +2,8 @@
  * The launcher's child processes: signal forwarding, a bounded stop, and the
  * watch loop that restarts the agent with freshly computed flags when its
  * sources or configuration change. The launcher owns its children, so
- * SIGTERM and SIGINT end the whole tree.
+ * SIGTERM and SIGINT end the whole tree, and SIGHUP (forwarded to the agent)
+ * orphans nothing.
  *
  * @module
  */
@@ -23,8 +24,11 @@ export interface Signals {
 }
 
 /**
- * Listens for SIGINT and SIGTERM from the moment it is created, forwards
- * each to the attached child and resolves `stop`.
+ * Listens for SIGINT, SIGTERM and SIGHUP from the moment it is created and
+ * forwards each to the attached child. SIGINT and SIGTERM also resolve
+ * `stop`; SIGHUP does not stop the launcher (the agent decides what it means).
+ * The listeners stay for the life of the process: without one, a repeated
+ * signal would end it with 128 + N.
  */
 export class SignalHub implements Signals {
   readonly stop: Promise<Deno.Signal>;
@@ -33,10 +37,10 @@ export class SignalHub implements Signals {
   constructor() {
     const stop = Promise.withResolvers<Deno.Signal>();
     this.stop = stop.promise;
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       const listener = () => {
         if (this.#child) kill(this.#child, signal);
-        stop.resolve(signal);
+        if (signal !== "SIGHUP") stop.resolve(signal);
       };
       Deno.addSignalListener(signal, listener);
     }
@@ -93,7 +97,9 @@ export function spawnDeno(args: string[]): Deno.ChildProcess {
 
 /**
  * Runs one child to its end with forwarded signals; after a stop request it
- * gets `graceMs` before SIGKILL. Returns its exit code.
+ * gets `graceMs` before SIGKILL. Returns its exit code: Deno reports a child
+ * ended by a signal as 128 + the signal's number (137 for SIGKILL, 129 for
+ * SIGHUP), as shells do.
  */
 export async function superviseOnce(
   child: Deno.ChildProcess,
@@ -104,7 +110,7 @@ export async function superviseOnce(
   const stopped = signals.stop.then(() => stopWithin(child, graceMs));
   const status = await Promise.race([child.status, stopped]);
   signals.attach(undefined);
-  return status.signal ? 128 + (status.signal === "SIGTERM" ? 15 : 2) : status.code;
+  return status.code;
 }
 
 /** Options for {@link superviseWatched}. */

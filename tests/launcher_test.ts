@@ -1,8 +1,8 @@
 /**
  * The launcher as users run it — `deno task dev`, `deno task start [--watch]`
  * — and its signals: SIGTERM and SIGINT (to the task or its whole group) end
- * every process of the tree, an edited env file restarts the agent with new
- * flags. Plus the launcher's pieces on their own.
+ * every process of the tree, SIGHUP ends none, an edited env file restarts
+ * the agent with new flags. Plus the launcher's pieces on their own.
  */
 
 import assert from "node:assert/strict";
@@ -142,6 +142,63 @@ Deno.test("deno task dev: an edited env file restarts the agent with the flags i
   }
 });
 
+/** SIGHUP reaches the agent (which logs it), nothing of the tree ends, and SIGTERM still ends it all. */
+async function hangupSurvived(task: TaskTree, tree: Proc[], port: number): Promise<void> {
+  task.child.kill("SIGHUP");
+  await waitFor(
+    "the agent's SIGHUP log line",
+    () => task.stderr.some((l) => l.includes("reload is not supported yet; ignoring SIGHUP")),
+  );
+  const before = (await events(port)).length;
+  await waitFor("a heartbeat after SIGHUP", async () => (await events(port)).length > before);
+  assert.deepEqual(await stillRunning(tree), tree);
+  task.child.kill("SIGTERM");
+  assert.equal((await exitWithin(task, STOP_BUDGET_MS)).code, 0);
+  assert.deepEqual(await stillRunning(tree), []);
+}
+
+Deno.test("deno task start: SIGHUP is forwarded to the agent, which keeps running", async () => {
+  const mock = await startMock();
+  const task = spawnTask(["start"], { AGENT_ENV_FILE: await envFile(agentVars(mock.port)) });
+  let tree: Proc[] = [];
+  try {
+    tree = await runningTree(task, ["launcher.ts start", "main.ts start"]);
+    await hangupSurvived(task, tree, mock.port);
+  } finally {
+    await task.cleanup(tree);
+    mock.kill();
+    await mock.exit();
+  }
+});
+
+Deno.test("deno task dev: SIGHUP ends neither the agent nor the mock", async () => {
+  const { task, port } = await startDev();
+  let tree: Proc[] = [];
+  try {
+    tree = await runningTree(task, ["main.ts start", "mock_monitoring.ts"]);
+    await hangupSurvived(task, tree, port);
+  } finally {
+    await task.cleanup(tree);
+  }
+});
+
+Deno.test("deno task start: an agent killed by SIGKILL makes the task exit 128 + 9", async () => {
+  const mock = await startMock();
+  const task = spawnTask(["start"], { AGENT_ENV_FILE: await envFile(agentVars(mock.port)) });
+  let tree: Proc[] = [];
+  try {
+    tree = await runningTree(task, ["main.ts start"]);
+    const agent = tree.find((p) => p.args.includes("main.ts start"))!;
+    await sendSignal(agent.pid, "SIGKILL");
+    assert.equal((await exitWithin(task, 30_000)).code, 137);
+    assert.deepEqual(await stillRunning(tree), []);
+  } finally {
+    await task.cleanup(tree);
+    mock.kill();
+    await mock.exit();
+  }
+});
+
 Deno.test("superviseOnce() kills a child that ignores SIGTERM once the grace period is over", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kozak-test-" });
   const script = `${dir}/stubborn.ts`;
@@ -161,7 +218,7 @@ Deno.test("superviseOnce() kills a child that ignores SIGTERM once the grace per
   await waitFor("the child's ready line", () => lines.join("").includes("ready"));
   child.kill("SIGTERM"); // what the signal hub forwards
   stop.resolve("SIGTERM");
-  await result;
+  assert.equal(await result, 137);
   assert.equal((await child.status).signal, "SIGKILL");
   await reading;
   assert.match(lines.join(""), /ignored/);
