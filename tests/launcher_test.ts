@@ -11,6 +11,7 @@ import { openListener } from "./support/listeners.ts";
 import { envFile, startMock, waitFor } from "./support/processes.ts";
 import {
   descendants,
+  leftovers,
   type Proc,
   sendSignal,
   spawnTask,
@@ -53,6 +54,9 @@ async function runningTree(task: TaskTree, parts: string[]): Promise<Proc[]> {
   for (const part of parts) {
     assert.ok(tree.some((p) => p.args.includes(part)), `${part} in ${JSON.stringify(tree)}`);
   }
+  // The leftover check afterwards looks at the process group too: every process is in it now.
+  const group = await leftovers(task);
+  assert.ok(tree.every((p) => group.some((g) => g.pid === p.pid)), JSON.stringify(group));
   return tree;
 }
 
@@ -102,7 +106,7 @@ for (const stop of STOPS) {
       else task.child.kill(stop.signal);
       const status = await exitWithin(task, STOP_BUDGET_MS);
       assert.equal(status.code, 0, task.stderr.join("\n"));
-      assert.deepEqual(await stillRunning(tree), []);
+      assert.deepEqual(await leftovers(task, tree), []);
     } finally {
       await task.cleanup(tree);
       if (mock) {
@@ -132,10 +136,9 @@ Deno.test("deno task dev: an edited env file restarts the agent with the flags i
       30_000,
     );
     assert.equal(check.status, "ok", JSON.stringify(check));
-    tree = [...tree, ...await descendants(task.pid)];
     task.child.kill("SIGTERM");
     assert.equal((await exitWithin(task, STOP_BUDGET_MS)).code, 0);
-    assert.deepEqual(await stillRunning(tree), []);
+    assert.deepEqual(await leftovers(task, tree), []);
   } finally {
     await task.cleanup(tree);
     await target.close();
@@ -154,7 +157,7 @@ async function hangupSurvived(task: TaskTree, tree: Proc[], port: number): Promi
   assert.deepEqual(await stillRunning(tree), tree);
   task.child.kill("SIGTERM");
   assert.equal((await exitWithin(task, STOP_BUDGET_MS)).code, 0);
-  assert.deepEqual(await stillRunning(tree), []);
+  assert.deepEqual(await leftovers(task, tree), []);
 }
 
 Deno.test("deno task start: SIGHUP is forwarded to the agent, which keeps running", async () => {
@@ -191,7 +194,7 @@ Deno.test("deno task start: an agent killed by SIGKILL makes the task exit 128 +
     const agent = tree.find((p) => p.args.includes("main.ts start"))!;
     await sendSignal(agent.pid, "SIGKILL");
     assert.equal((await exitWithin(task, 30_000)).code, 137);
-    assert.deepEqual(await stillRunning(tree), []);
+    assert.deepEqual(await leftovers(task, tree), []);
   } finally {
     await task.cleanup(tree);
     mock.kill();

@@ -12,7 +12,6 @@
  * @module
  */
 
-import { collectLines } from "./child.ts";
 import { ROOT } from "./processes.ts";
 
 /** One process of the table. `started` with `pid` tells a reused PID apart. */
@@ -98,16 +97,52 @@ export async function sendSignal(
   if (!out.success) throw new Error(`kill failed: ${new TextDecoder().decode(out.stderr)}`);
 }
 
+/**
+ * What is left of a task's tree: those of `procs` that still run, and every
+ * running member of its process group (an orphan keeps its group).
+ */
+export async function leftovers(task: TaskTree, procs: Proc[] = []): Promise<Proc[]> {
+  const table = await processTable();
+  const running = (t: Proc) => !t.stat.startsWith("Z");
+  return table.filter((t) =>
+    running(t) &&
+    (t.pgid === task.pid || procs.some((p) => p.pid === t.pid && p.started === t.started))
+  );
+}
+
 /** A `deno task` process leading its own group, with its output captured line by line. */
 export interface TaskTree {
   child: Deno.ChildProcess;
   pid: number;
   stdout: string[];
   stderr: string[];
-  /** Resolves with the exit status once the output is read to its end. */
+  /**
+   * Resolves with the exit status of the task process, once its output has
+   * ended or 2 s later (a leftover process may hold the pipes).
+   */
   status: Promise<Deno.CommandStatus>;
-  /** SIGKILLs whatever of `procs` (and the task itself) still runs. */
+  /** SIGKILLs the task's process group and whatever of `procs` still runs; stops reading. */
   cleanup(procs?: Proc[]): Promise<void>;
+}
+
+/** Reads a stream into lines until its end or `cancel()`. */
+function lineReader(stream: ReadableStream<Uint8Array>, into: string[]) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const done = (async () => {
+    let rest = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        rest += value;
+        const parts = rest.split("\n");
+        rest = parts.pop() ?? "";
+        into.push(...parts);
+      }
+    } catch { /* cancelled */ }
+    if (rest) into.push(rest);
+  })();
+  return { done, cancel: () => reader.cancel().catch(() => {}) };
 }
 
 /** Starts `deno task <args>` in the repository with a clean environment plus `env`. */
@@ -129,23 +164,29 @@ export function spawnTask(args: string[], env: Record<string, string>): TaskTree
   }).spawn();
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const read = Promise.all([
-    collectLines(child.stdout, stdout),
-    collectLines(child.stderr, stderr),
-  ]);
-  const status = read.then(() => child.status);
-  return {
+  const readers = [lineReader(child.stdout, stdout), lineReader(child.stderr, stderr)];
+  const output = Promise.all(readers.map((r) => r.done));
+  const status = child.status.then(async (status) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([output, new Promise((r) => timer = setTimeout(r, 2_000))]);
+    clearTimeout(timer);
+    return status;
+  });
+  const task: TaskTree = {
     child,
     pid: child.pid,
     stdout,
     stderr,
     status,
     async cleanup(procs: Proc[] = []) {
-      for (const p of await stillRunning(procs)) await sendSignal(p.pid, "SIGKILL").catch(() => {});
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await status;
+      await sendSignal(child.pid, "SIGKILL", true).catch(() => {}); // fails once the group is empty
+      for (const p of await leftovers(task, procs)) {
+        await sendSignal(p.pid, "SIGKILL").catch(() => {});
+      }
+      await child.status;
+      readers.forEach((r) => r.cancel());
+      await output;
     },
   };
+  return task;
 }
