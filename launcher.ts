@@ -6,19 +6,25 @@
  * network access; it may read files and env (to find the configuration) and
  * run `deno`.
  *
+ *   launcher.ts start [--watch] | check [--json] | dev | permissions [--check]
+ *   launcher.ts compile [--print]
+ *
  * It owns what it starts: SIGINT and SIGTERM end the agent (and in dev mode
- * the mock) within SHUTDOWN_FLUSH_SECONDS + 2 s. `start --watch` and `dev`
- * restart the agent, with its flags computed again, when a source or a
+ * the mock) within SHUTDOWN_FLUSH_SECONDS + 2 s; SIGHUP is forwarded to the
+ * agent and stops nothing. The exit code is the agent's. `start --watch` and
+ * `dev` restart the agent, with its flags computed again, when a source or a
  * configuration file changes.
  *
  * @module
  */
 
+import { startDevMock } from "./src/dev_mock.ts";
 import { ChangeWatch } from "./src/file_watch.ts";
-import { computeFlags, configFiles } from "./src/launcher_flags.ts";
+import { computeFlags, configFiles, type FlagsResult } from "./src/launcher_flags.ts";
 import type { RunMode } from "./src/permissions.ts";
 import {
   graceFor,
+  say,
   SignalHub,
   type Signals,
   spawnDeno,
@@ -28,34 +34,6 @@ import {
 
 const ROOT = new URL(".", import.meta.url).pathname;
 const MAIN = ROOT + "main.ts";
-
-/** The flags for a mode, or a config report and exit code 2. */
-function flagsFor(mode: RunMode) {
-  const result = computeFlags(mode);
-  if (!result.ok) {
-    console.error(result.report);
-    Deno.exit(2);
-  }
-  return result;
-}
-
-/**
- * Copies the mock's output to ours and resolves once it is listening (or after
- * 10 s), so the agent's first connect attempt in dev mode finds it.
- */
-function relayUntilListening(stream: ReadableStream<Uint8Array>): Promise<void> {
-  const ready = Promise.withResolvers<void>();
-  const timer = setTimeout(ready.resolve, 10_000);
-  (async () => {
-    const encoder = new TextEncoder();
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      await Deno.stdout.write(encoder.encode(chunk));
-      if (chunk.includes("mock monitoring listening on")) ready.resolve();
-    }
-    ready.resolve();
-  })();
-  return ready.promise.finally(() => clearTimeout(timer));
-}
 
 /** `deno compile` arguments: the agent's flags baked in, npm dependencies included. */
 export function compileArgs(flags: string[]): string[] {
@@ -67,8 +45,16 @@ function agentArgs(flags: string[], command: string, rest: string[]): string[] {
   return ["run", "--no-prompt", ...flags, MAIN, command, ...rest];
 }
 
+/** The flags, or the configuration report on stderr. */
+function flagsOrReport(mode: RunMode): FlagsResult & { ok: true } | undefined {
+  const result = computeFlags(mode);
+  if (result.ok) return result;
+  console.error(result.report);
+  return undefined;
+}
+
 /** `start --watch` and `dev`: the agent restarted on every change, until a stop signal. */
-async function watched(signals: Signals, rest: string[]) {
+async function watched(signals: Signals, rest: string[], companion?: Promise<unknown>) {
   const watch = new ChangeWatch({ root: ROOT });
   try {
     return await superviseWatched({
@@ -77,6 +63,7 @@ async function watched(signals: Signals, rest: string[]) {
       signals,
       watch,
       configFiles,
+      companion,
     });
   } finally {
     watch.close();
@@ -85,38 +72,47 @@ async function watched(signals: Signals, rest: string[]) {
 
 async function launch(command: string, rest: string[], signals: Signals): Promise<number> {
   switch (command) {
-    case "permissions":
-      console.log(flagsFor(rest.includes("--check") ? "check" : "agent").flags.join(" "));
+    case "permissions": {
+      const result = flagsOrReport(rest.includes("--check") ? "check" : "agent");
+      if (!result) return 2;
+      console.log(result.flags.join(" "));
       return 0;
+    }
     case "start":
     case "check": {
       const watch = command === "start" && rest.includes("--watch");
       const args = rest.filter((a) => a !== "--watch");
-      const first = flagsFor(command === "check" ? "check" : "agent");
+      const first = flagsOrReport(command === "check" ? "check" : "agent");
+      if (!first) return 2;
       if (watch) return await watched(signals, args);
       const child = spawnDeno(agentArgs(first.flags, command, args));
       return await superviseOnce(child, signals, graceFor(first.shutdownFlushMs));
     }
     case "dev": {
-      // The mock starts through its own task, so its flags live in one place (deno.json).
-      const mock = new Deno.Command("deno", {
-        args: ["task", "--quiet", "--cwd", ROOT, "mock"],
-        stdin: "null",
-        stdout: "piped",
-      }).spawn();
+      // Validate before the mock starts, so a bad configuration leaves nothing running.
+      const first = flagsOrReport("agent");
+      if (!first) return 2;
+      const started = await startDevMock(ROOT, signals);
+      if (!started.ok) return started.code;
+      const { mock } = started;
+      // A mock that ends by itself ends dev mode too: an agent without it shows nothing.
+      let mockFailed = false;
+      const mockEnded = mock.status.then((status) => {
+        if (status.code === 0) return; // it was told to stop (a signal to the whole group)
+        mockFailed = true;
+        say(`the mock monitoring server ended with exit code ${status.code}; stopping the agent`);
+      });
       try {
-        await relayUntilListening(mock.stdout);
-        flagsFor("agent");
-        return await watched(signals, rest);
+        const code = await watched(signals, rest, mockEnded);
+        return mockFailed ? 1 : code;
       } finally {
-        try {
-          mock.kill("SIGTERM");
-        } catch { /* already gone */ }
-        await mock.status;
+        await mock.stop();
       }
     }
     case "compile": {
-      const args = compileArgs(flagsFor("agent").flags);
+      const first = flagsOrReport("agent");
+      if (!first) return 2;
+      const args = compileArgs(first.flags);
       // `--print` shows the command instead of running it (the packaging tests compare it).
       if (rest.includes("--print")) {
         console.log(["deno", ...args].join(" "));

@@ -1,8 +1,9 @@
 /**
  * The launcher as users run it — `deno task dev`, `deno task start [--watch]`
  * — and its signals: SIGTERM and SIGINT (to the task or its whole group) end
- * every process of the tree, SIGHUP ends none, an edited env file restarts
- * the agent with new flags. Plus the launcher's pieces on their own.
+ * every process of the tree, SIGHUP ends none, a bad configuration or a taken
+ * mock port starts nothing, an edited env file restarts the agent with new
+ * flags. Plus the launcher's pieces on their own.
  */
 
 import assert from "node:assert/strict";
@@ -142,6 +143,42 @@ Deno.test("deno task dev: an edited env file restarts the agent with the flags i
   } finally {
     await task.cleanup(tree);
     await target.close();
+  }
+});
+
+Deno.test("deno task dev: a bad env file exits 2 and starts no mock", async () => {
+  const { task, port } = await startDev({ QUEUE_MAX_EVENTS: "-1" });
+  try {
+    const status = await exitWithin(task, 30_000);
+    assert.equal(status.code, 2);
+    assert.ok(task.stderr.some((l) => l.includes("QUEUE_MAX_EVENTS")), task.stderr.join("\n"));
+    assert.ok(!task.stdout.some((l) => l.includes("mock monitoring listening")));
+    // No mock was left behind: nothing of the task's group runs, nothing holds the mock's port.
+    assert.deepEqual(await leftovers(task), []);
+    await assert.rejects(
+      Deno.connect({ hostname: "127.0.0.1", port }),
+      Deno.errors.ConnectionRefused,
+    );
+  } finally {
+    await task.cleanup();
+  }
+});
+
+Deno.test("deno task dev: a taken mock port is reported and the agent is not started", async () => {
+  const holder = openListener();
+  const path = await envFile(agentVars(holder.port));
+  const task = spawnTask(["dev"], { AGENT_ENV_FILE: path, MOCK_PORT: String(holder.port) });
+  try {
+    const status = await exitWithin(task, 30_000);
+    assert.notEqual(status.code, 0);
+    const stderr = task.stderr.join("\n");
+    assert.match(stderr, new RegExp(`port ${holder.port} is taken`));
+    assert.doesNotMatch(stderr, /kozak agent starting/);
+    assert.equal(holder.accepted(), 0, "nothing may talk to whatever holds the port");
+    assert.deepEqual(await leftovers(task), []);
+  } finally {
+    await task.cleanup();
+    await holder.close();
   }
 });
 
