@@ -18,7 +18,7 @@
  * @module
  */
 
-import { startDevMock } from "./src/dev_mock.ts";
+import { devBanner, startDevMock } from "./src/dev_mock.ts";
 import { ChangeWatch } from "./src/file_watch.ts";
 import { computeFlags, configFiles, type FlagsResult } from "./src/launcher_flags.ts";
 import type { RunMode } from "./src/permissions.ts";
@@ -95,6 +95,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       const started = await startDevMock(ROOT, signals);
       if (!started.ok) return started.code;
       const { mock } = started;
+      devBanner(mock.url, first.monitoringUrl).forEach((line) => console.log(line));
       // A mock that ends by itself ends dev mode too: an agent without it shows nothing.
       let mockFailed = false;
       const mockEnded = mock.status.then((status) => {

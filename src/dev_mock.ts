@@ -7,6 +7,7 @@
  * @module
  */
 
+import { urlPort } from "./config.ts";
 import { say, type Signals, stopWithin } from "./supervise.ts";
 
 /** A listening mock. */
@@ -74,6 +75,23 @@ export async function startDevMock(
   if (first === "timeout") say(`the mock monitoring server did not listen within 60 s`);
   await stop();
   return { ok: false, code: first === "timeout" ? 1 : 0 };
+}
+
+/** The line `deno task dev` prints once the mock listens, and a warning when the agent sends elsewhere. */
+export function devBanner(mockUrl: URL, monitoringUrl: URL): string[] {
+  const wildcard = ["0.0.0.0", "[::]"].includes(mockUrl.hostname);
+  const page = `http://${wildcard ? "127.0.0.1:" + urlPort(mockUrl) : mockUrl.host}/`;
+  const lines = [`deno task dev: mock monitoring page at ${page} (events print below)`];
+  const loopback = ["localhost", "127.0.0.1", "[::1]"];
+  const sameHost = loopback.includes(monitoringUrl.hostname) &&
+    (wildcard || loopback.includes(mockUrl.hostname));
+  if (!sameHost || urlPort(monitoringUrl) !== urlPort(mockUrl)) {
+    lines.push(
+      `deno task dev: MONITORING_URL is ${monitoringUrl.href}, so the agent's events do not go to ` +
+        `this mock`,
+    );
+  }
+  return lines;
 }
 
 /** Copies a stream to `out` and hands every complete line to `onLine`. */

@@ -20,6 +20,7 @@ import {
   type TaskTree,
 } from "./support/process_tree.ts";
 import type { ReceivedEvent } from "../mock_monitoring.ts";
+import { devBanner } from "../src/dev_mock.ts";
 import { ChangeWatch, isWatchedSource } from "../src/file_watch.ts";
 import { type Signals, superviseOnce } from "../src/supervise.ts";
 
@@ -339,4 +340,28 @@ Deno.test("deno task start: SIGTERM repeated until the agent is gone still ends 
     mock.kill();
     await mock.exit();
   }
+});
+
+Deno.test("deno task dev: prints the mock's page once the mock listens", async () => {
+  const { task, port } = await startDev();
+  let tree: Proc[] = [];
+  try {
+    tree = await runningTree(task, ["main.ts start"]);
+    const listening = task.stdout.findIndex((l) => l.includes("mock monitoring listening"));
+    const banner = task.stdout.findIndex((l) => l.includes(`http://127.0.0.1:${port}/`));
+    assert.ok(listening >= 0 && banner > listening, task.stdout.join("\n"));
+    assert.ok(!task.stdout.some((l) => l.includes("do not go to this mock")));
+  } finally {
+    await task.cleanup(tree);
+  }
+});
+
+Deno.test("devBanner() gives the mock's page and warns when MONITORING_URL points elsewhere", () => {
+  const mock = new URL("ws://127.0.0.1:8765");
+  const [line, ...rest] = devBanner(mock, new URL("ws://localhost:8765"));
+  assert.match(line, /http:\/\/127\.0\.0\.1:8765\//);
+  assert.deepEqual(rest, []);
+  assert.match(devBanner(mock, new URL("wss://monitoring.example:443")).join("\n"), /do not go/);
+  assert.match(devBanner(mock, new URL("ws://127.0.0.1:9999")).join("\n"), /do not go/);
+  assert.match(devBanner(new URL("ws://0.0.0.0:8765"), mock)[0], /http:\/\/127\.0\.0\.1:8765\//);
 });
