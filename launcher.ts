@@ -7,6 +7,7 @@
  * run `deno`.
  *
  *   launcher.ts start [--watch] | check [--json] | dev | permissions [--check]
+ *   launcher.ts flags agent|check     one flag per line, nothing started
  *   launcher.ts compile [--print]
  *
  * It owns what it starts: SIGINT and SIGTERM end the agent (and in dev mode
@@ -78,6 +79,18 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       console.log(result.flags.join(" "));
       return 0;
     }
+    case "flags": {
+      // For a supervisor that computes the flags in a short-lived process and runs the agent itself.
+      const mode = rest[0] ?? "agent";
+      if (mode !== "agent" && mode !== "check") {
+        console.error(`usage: launcher.ts flags agent|check (got ${JSON.stringify(mode)})`);
+        return 2;
+      }
+      const result = flagsOrReport(mode);
+      if (!result) return 2;
+      result.flags.forEach((f) => console.log(f));
+      return 0;
+    }
     case "start":
     case "check": {
       const watch = command === "start" && rest.includes("--watch");
@@ -123,7 +136,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
     }
     default:
       console.error(
-        `usage: launcher.ts start [--watch]|check|dev|permissions|compile (got ${
+        `usage: launcher.ts start [--watch]|check|dev|permissions|flags|compile (got ${
           JSON.stringify(command)
         })`,
       );

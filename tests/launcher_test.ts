@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { freePort } from "./support/binaries.ts";
 import { openListener } from "./support/listeners.ts";
-import { envFile, startMock, waitFor } from "./support/processes.ts";
+import { envFile, spawnDeno, startMock, taskArgs, waitFor } from "./support/processes.ts";
 import {
   descendants,
   leftovers,
@@ -364,4 +364,30 @@ Deno.test("devBanner() gives the mock's page and warns when MONITORING_URL point
   assert.match(devBanner(mock, new URL("wss://monitoring.example:443")).join("\n"), /do not go/);
   assert.match(devBanner(mock, new URL("ws://127.0.0.1:9999")).join("\n"), /do not go/);
   assert.match(devBanner(new URL("ws://0.0.0.0:8765"), mock)[0], /http:\/\/127\.0\.0\.1:8765\//);
+});
+
+Deno.test("launcher.ts flags prints the flags of `deno task permissions`, one per line", async () => {
+  const env = {
+    AGENT_ENV_FILE: await envFile({
+      AGENT_ID: "flags-test",
+      ENABLED_MODULES: "tcp",
+      TCP_CHECKS: "127.0.0.1:1,[::1]:2",
+    }),
+  };
+  const permissions = await taskArgs("permissions");
+  const run = async (...args: string[]) => {
+    const child = spawnDeno([...permissions.slice(0, -1), ...args], env);
+    return { status: await child.exit(), stdout: child.stdout, stderr: child.stderr };
+  };
+  const joined = await run("permissions");
+  const flags = await run("flags", "agent");
+  assert.equal(flags.status.code, 0, flags.stderr.join("\n"));
+  assert.deepEqual(flags.stdout, joined.stdout[0].split(" "));
+  assert.ok(
+    flags.stdout.includes("--allow-net=127.0.0.1:1,[::1]:2,localhost:8765"),
+    flags.stdout.join("\n"),
+  );
+  const check = await run("flags", "check");
+  assert.ok(check.stdout.includes("--allow-net=127.0.0.1:1,[::1]:2"), check.stdout.join("\n"));
+  assert.equal((await run("flags", "bogus")).status.code, 2);
 });
