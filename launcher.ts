@@ -6,146 +6,147 @@
  * network access; it may read files and env (to find the configuration) and
  * run `deno`.
  *
+ *   launcher.ts start [--watch] | check [--json] | dev | permissions [--check]
+ *   launcher.ts flags agent|check     one flag per line, nothing started
+ *   launcher.ts compile [--print]
+ *
+ * It owns what it starts: SIGINT and SIGTERM end the agent (and in dev mode
+ * the mock) within SHUTDOWN_FLUSH_SECONDS + 2 s; SIGHUP is forwarded to the
+ * agent and stops nothing. The exit code is the agent's. `start --watch` and
+ * `dev` restart the agent, with its flags computed again, when a source or a
+ * configuration file changes.
+ *
  * @module
  */
 
-import { formatProblems } from "./src/config.ts";
-import { loadAgentConfig } from "./src/load.ts";
+import { devBanner, startDevMock } from "./src/dev_mock.ts";
+import { ChangeWatch } from "./src/file_watch.ts";
+import { computeFlags, configFiles, type FlagsResult } from "./src/launcher_flags.ts";
+import type { RunMode } from "./src/permissions.ts";
 import {
-  computePermissions,
-  flagsProblem,
-  permissionFlags,
-  type RunMode,
-} from "./src/permissions.ts";
+  graceFor,
+  say,
+  SignalHub,
+  type Signals,
+  spawnDeno,
+  superviseOnce,
+  superviseWatched,
+} from "./src/supervise.ts";
 
 const ROOT = new URL(".", import.meta.url).pathname;
 const MAIN = ROOT + "main.ts";
-
-/** The flags for a mode, or a config report and exit code 2. */
-function flagsFor(mode: RunMode): string[] {
-  const loaded = loadAgentConfig(() => "launcher");
-  if (!loaded.ok) {
-    console.error(formatProblems(loaded.problems));
-    Deno.exit(2);
-  }
-  const flags = permissionFlags(computePermissions(loaded.config, loaded.envFiles, mode));
-  const problem = flagsProblem(flags);
-  if (problem) {
-    console.error(`config error: ${problem}`);
-    Deno.exit(2);
-  }
-  return flags;
-}
-
-/** Runs a child with inherited stdio, forwarding SIGINT/SIGTERM; returns its exit code. */
-async function runChild(args: string[]): Promise<number> {
-  const child = new Deno.Command("deno", {
-    args,
-    stdin: "inherit",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  const forward = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch { /* already gone */ }
-  };
-  const handlers: Array<[Deno.Signal, () => void]> = [["SIGINT", forward("SIGINT")], [
-    "SIGTERM",
-    forward("SIGTERM"),
-  ]];
-  handlers.forEach(([s, f]) => Deno.addSignalListener(s, f));
-  const status = await child.status;
-  handlers.forEach(([s, f]) => Deno.removeSignalListener(s, f));
-  return status.signal ? 128 + (status.signal === "SIGTERM" ? 15 : 2) : status.code;
-}
-
-/**
- * Copies the mock's output to ours and resolves once it is listening (or after
- * 10 s), so the agent's first connect attempt in dev mode finds it.
- */
-function relayUntilListening(stream: ReadableStream<Uint8Array>): Promise<void> {
-  const ready = Promise.withResolvers<void>();
-  const timer = setTimeout(ready.resolve, 10_000);
-  (async () => {
-    const encoder = new TextEncoder();
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      await Deno.stdout.write(encoder.encode(chunk));
-      if (chunk.includes("mock monitoring listening on")) ready.resolve();
-    }
-    ready.resolve();
-  })();
-  return ready.promise.finally(() => clearTimeout(timer));
-}
 
 /** `deno compile` arguments: the agent's flags baked in, npm dependencies included. */
 export function compileArgs(flags: string[]): string[] {
   return ["compile", "--no-prompt", ...flags, "--output", ROOT + "dist/kozak-agent", MAIN];
 }
 
-async function launch(command: string, rest: string[]): Promise<number> {
+/** The agent's `deno run` arguments. */
+function agentArgs(flags: string[], command: string, rest: string[]): string[] {
+  return ["run", "--no-prompt", ...flags, MAIN, command, ...rest];
+}
+
+/** The flags, or the configuration report on stderr. */
+function flagsOrReport(mode: RunMode): FlagsResult & { ok: true } | undefined {
+  const result = computeFlags(mode);
+  if (result.ok) return result;
+  console.error(result.report);
+  return undefined;
+}
+
+/** `start --watch` and `dev`: the agent restarted on every change, until a stop signal. */
+async function watched(signals: Signals, rest: string[], companion?: Promise<unknown>) {
+  const watch = new ChangeWatch({ root: ROOT });
+  try {
+    return await superviseWatched({
+      prepare: () => computeFlags("agent"),
+      argsFor: (flags) => agentArgs(flags, "start", rest),
+      signals,
+      watch,
+      configFiles,
+      companion,
+    });
+  } finally {
+    watch.close();
+  }
+}
+
+async function launch(command: string, rest: string[], signals: Signals): Promise<number> {
   switch (command) {
-    case "permissions":
-      console.log(flagsFor(rest.includes("--check") ? "check" : "agent").join(" "));
+    case "permissions": {
+      const result = flagsOrReport(rest.includes("--check") ? "check" : "agent");
+      if (!result) return 2;
+      console.log(result.flags.join(" "));
       return 0;
-    case "start": {
-      // `start --watch` restarts the agent when its source changes (the compose dev profile uses it).
-      const watch = rest.includes("--watch") ? ["--watch"] : [];
-      const args = rest.filter((a) => a !== "--watch");
-      return await runChild([
-        "run",
-        "--no-prompt",
-        ...watch,
-        ...flagsFor("agent"),
-        MAIN,
-        "start",
-        ...args,
-      ]);
     }
-    case "check":
-      return await runChild(["run", "--no-prompt", ...flagsFor("check"), MAIN, "check", ...rest]);
+    case "flags": {
+      // For a supervisor that computes the flags in a short-lived process and runs the agent itself.
+      const mode = rest[0] ?? "agent";
+      if (mode !== "agent" && mode !== "check") {
+        console.error(`usage: launcher.ts flags agent|check (got ${JSON.stringify(mode)})`);
+        return 2;
+      }
+      const result = flagsOrReport(mode);
+      if (!result) return 2;
+      result.flags.forEach((f) => console.log(f));
+      return 0;
+    }
+    case "start":
+    case "check": {
+      const watch = command === "start" && rest.includes("--watch");
+      const args = rest.filter((a) => a !== "--watch");
+      const first = flagsOrReport(command === "check" ? "check" : "agent");
+      if (!first) return 2;
+      if (watch) return await watched(signals, args);
+      const child = spawnDeno(agentArgs(first.flags, command, args));
+      return await superviseOnce(child, signals, graceFor(first.shutdownFlushMs));
+    }
     case "dev": {
-      // The mock starts through its own task, so its flags live in one place (deno.json).
-      const mock = new Deno.Command("deno", {
-        args: ["task", "--quiet", "--cwd", ROOT, "mock"],
-        stdin: "null",
-        stdout: "piped",
-      }).spawn();
+      // Validate before the mock starts, so a bad configuration leaves nothing running.
+      const first = flagsOrReport("agent");
+      if (!first) return 2;
+      const started = await startDevMock(ROOT, signals);
+      if (!started.ok) return started.code;
+      const { mock } = started;
+      devBanner(mock.url, first.monitoringUrl).forEach((line) => console.log(line));
+      // A mock that ends by itself ends dev mode too: an agent without it shows nothing.
+      let mockFailed = false;
+      const mockEnded = mock.status.then((status) => {
+        if (status.code === 0) return; // it was told to stop (a signal to the whole group)
+        mockFailed = true;
+        say(`the mock monitoring server ended with exit code ${status.code}; stopping the agent`);
+      });
       try {
-        await relayUntilListening(mock.stdout);
-        return await runChild([
-          "run",
-          "--no-prompt",
-          "--watch",
-          ...flagsFor("agent"),
-          MAIN,
-          "start",
-          ...rest,
-        ]);
+        const code = await watched(signals, rest, mockEnded);
+        return mockFailed ? 1 : code;
       } finally {
-        try {
-          mock.kill("SIGTERM");
-        } catch { /* already gone */ }
-        await mock.status;
+        await mock.stop();
       }
     }
     case "compile": {
-      const args = compileArgs(flagsFor("agent"));
+      const first = flagsOrReport("agent");
+      if (!first) return 2;
+      const args = compileArgs(first.flags);
       // `--print` shows the command instead of running it (the packaging tests compare it).
       if (rest.includes("--print")) {
         console.log(["deno", ...args].join(" "));
         return 0;
       }
-      return await runChild(args);
+      return await superviseOnce(spawnDeno(args), signals, graceFor(0));
     }
     default:
       console.error(
-        `usage: launcher.ts start|check|dev|permissions|compile (got ${JSON.stringify(command)})`,
+        `usage: launcher.ts start [--watch]|check|dev|permissions|flags|compile (got ${
+          JSON.stringify(command)
+        })`,
       );
       return 2;
   }
 }
 
 if (import.meta.main) {
-  Deno.exit(await launch(Deno.args[0] ?? "start", Deno.args.slice(1)));
+  // Listening from the first moment: a signal must never end the launcher and leave a child behind.
+  const signals = new SignalHub();
+  // The listeners stay until exit: removing them would let a late repeated signal end us with 130.
+  Deno.exit(await launch(Deno.args[0] ?? "start", Deno.args.slice(1), signals));
 }

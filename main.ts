@@ -186,6 +186,8 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
     "SIGTERM",
     onSignal("SIGTERM"),
   ]];
+  // Reload (SIGHUP) is not built yet; until it is, a hangup must not end the agent.
+  signals.push(["SIGHUP", () => log.warn("reload is not supported yet; ignoring SIGHUP")]);
   signals.forEach(([s, f]) => Deno.addSignalListener(s, f));
   const signal = await stopped.promise;
 
@@ -198,7 +200,8 @@ async function runAgent(config: AgentConfig, log: Logger, redactor: Redactor): P
   clearInterval(dropTimer);
   if (!flushed) log.warn(`${queue.size} event(s) not delivered before exit`);
   await transport.close();
-  signals.forEach(([s, f]) => Deno.removeSignalListener(s, f));
+  // The listeners stay until exit: without one, a repeated signal (the same one sent to the process
+  // group and forwarded by the launcher) would end the process with 128 + N in its last moments.
   const { acked, written } = transport.delivery;
   log.info("stopped", {
     // Written to a server that does not acknowledge is not known to be delivered.

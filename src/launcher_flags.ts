@@ -1,0 +1,66 @@
+/**
+ * What the launcher computes before it starts anything: the agent's
+ * least-privilege flags for the current configuration, and the files that
+ * configuration comes from (so a watching launcher can restart on their
+ * change). Nothing here exits the process: callers decide, after cleaning up.
+ *
+ * @module
+ */
+
+import { formatProblems } from "./config.ts";
+import { envFilePaths, loadEnv } from "./env_files.ts";
+import { loadAgentConfig } from "./load.ts";
+import { computePermissions, flagsProblem, permissionFlags, type RunMode } from "./permissions.ts";
+
+/** The flags for one agent start, or the report of a configuration that cannot start. */
+export type FlagsResult =
+  | {
+    ok: true;
+    flags: string[];
+    /** `SHUTDOWN_FLUSH_SECONDS` in ms: how long the agent may take to stop. */
+    shutdownFlushMs: number;
+    monitoringUrl: URL;
+  }
+  | { ok: false; report: string };
+
+/**
+ * Reads the configuration afresh (env files, the environment) and computes
+ * the flags for `mode`. The host name is not looked up: the launcher only
+ * computes flags and needs no `--allow-sys`.
+ */
+export function computeFlags(mode: RunMode): FlagsResult {
+  const loaded = loadAgentConfig(() => "launcher");
+  if (!loaded.ok) return { ok: false, report: formatProblems(loaded.problems) };
+  const flags = permissionFlags(computePermissions(loaded.config, loaded.envFiles, mode));
+  const problem = flagsProblem(flags);
+  if (problem) return { ok: false, report: `config error: ${problem}` };
+  return {
+    ok: true,
+    flags,
+    shutdownFlushMs: loaded.config.shutdownFlushMs,
+    monitoringUrl: loaded.config.monitoringUrl,
+  };
+}
+
+/**
+ * The files the configuration is read from, whether they exist or not: the
+ * env files (`AGENT_ENV_FILE`, or `.env` and `.env.local`) and the checks file
+ * named by `AGENT_CHECKS_FILE` (in the environment or an env file). Works for
+ * a broken configuration too, so that fixing it can trigger a restart.
+ */
+export function configFiles(): string[] {
+  const sources = {
+    processEnv: (name: string) => Deno.env.get(name),
+    readTextFile: (path: string) => Deno.readTextFileSync(path),
+    cwd: Deno.cwd(),
+  };
+  const files = envFilePaths(sources).paths;
+  const env = loadEnv(sources);
+  const checks = env.ok ? env.read("AGENT_CHECKS_FILE") : Deno.env.get("AGENT_CHECKS_FILE");
+  if (checks?.trim()) files.push(absolute(checks.trim(), sources.cwd));
+  return files.map((f) => absolute(f, sources.cwd));
+}
+
+function absolute(path: string, cwd: string): string {
+  return path.startsWith("/") ? path : `${cwd.replace(/\/$/, "")}/${path}`;
+}
