@@ -5,6 +5,8 @@
  * @module
  */
 
+import { untilAborted } from "../common/deadline.ts";
+
 /** What became of one systemctl run. */
 export type SystemctlRun =
   /** It ran to its end (or was killed by someone else). */
@@ -25,7 +27,9 @@ export const MAX_OUTPUT_BYTES = 1024 * 1024;
  * Runs `systemctl ARGS…` with `TZ=UTC` (so that timestamps come in UTC) and
  * collects its output. The signal kills the process (SIGKILL: a hung
  * systemctl gets no grace) and stops reading its pipes at once, so nothing is
- * left open even if a child of it still held them.
+ * left open even if a child of it still held them; the answer does not wait
+ * for the kill to take (a process stuck in the kernel dies only when it
+ * leaves it).
  */
 export async function runSystemctl(args: string[], signal: AbortSignal): Promise<SystemctlRun> {
   if (signal.aborted) return { kind: "aborted" };
@@ -67,14 +71,19 @@ export async function runSystemctl(args: string[], signal: AbortSignal): Promise
   };
   signal.addEventListener("abort", stop, { once: true });
   try {
-    const [stdout, stderr, status] = await Promise.all([
-      readAll(stdoutReader, total, onOverflow),
-      readAll(stderrReader, total, onOverflow),
-      child.status,
-    ]);
-    if (signal.aborted) return { kind: "aborted" };
+    const [stdout, stderr, status] = await untilAborted(
+      Promise.all([
+        readAll(stdoutReader, total, onOverflow),
+        readAll(stderrReader, total, onOverflow),
+        child.status,
+      ]),
+      signal,
+    );
     if (overflow > 0) return { kind: "too_much", bytes: overflow };
     return { kind: "exited", code: status.code, signal: status.signal, stdout, stderr };
+  } catch (error) {
+    if (signal.aborted) return { kind: "aborted" };
+    throw error;
   } finally {
     signal.removeEventListener("abort", stop);
   }

@@ -5,10 +5,16 @@
  * @module
  */
 
-import type { CheckModule, CheckResult, InstanceSpec, RunContext } from "../../src/check.ts";
-import { failure } from "../../src/check.ts";
+import {
+  type CheckModule,
+  type CheckResult,
+  Failure,
+  type InstanceSpec,
+  type RunContext,
+} from "../../src/check.ts";
 import { hostPort, list, parseHostPort } from "../../src/config_values.ts";
-import { classifyNetworkError } from "../common/net_errors.ts";
+import { dial } from "../common/dial.ts";
+import { msSince } from "../common/ms.ts";
 
 /** One TCP target. */
 export interface TcpConfig {
@@ -44,31 +50,27 @@ function parse(env: (name: string) => string | undefined): InstanceSpec<TcpConfi
   });
 }
 
-/** One connect attempt: the whole check. */
-export async function run(config: TcpConfig, { signal }: RunContext): Promise<CheckResult> {
+/** One connect attempt: the whole check (phase `connect`). */
+export async function run(
+  config: TcpConfig,
+  { signal, phase = () => {} }: RunContext,
+): Promise<CheckResult> {
   const started = performance.now();
+  phase("connect");
   let conn: Deno.TcpConn;
   try {
-    conn = await Deno.connect({ hostname: config.host, port: config.port, signal });
+    conn = await dial({ host: config.host, port: config.port, address: config.target, signal });
   } catch (error) {
-    const kind = classifyNetworkError(error, signal);
-    return failure(
-      config.target,
-      kind.reason,
-      `cannot connect to ${config.target}: ${kind.message}`,
-    );
+    if (error instanceof Failure) return error.result(config.target);
+    throw error;
   }
-  const connectMs = performance.now() - started;
+  const connectMs = msSince(started);
   const remote = conn.remoteAddr;
   conn.close();
   return {
     target: config.target,
     status: "ok",
-    details: {
-      address: remote.hostname,
-      port: remote.port,
-      connect_ms: Math.round(connectMs * 100) / 100,
-    },
+    details: { address: remote.hostname, port: remote.port, connect_ms: connectMs },
   };
 }
 

@@ -5,7 +5,7 @@ import {
   openListener,
   UNRESOLVABLE_HOST,
 } from "../../tests/support/listeners.ts";
-import type { CheckResult } from "../../src/check.ts";
+import type { CheckResult, Phase } from "../../src/check.ts";
 import { unitConfig, unitError } from "../../tests/support/specs.ts";
 import { run, tcp, type TcpConfig } from "./mod.ts";
 
@@ -18,11 +18,19 @@ function configOf(text: string): TcpConfig {
   return unitConfig(spec(text)[0]);
 }
 
-async function runOnce(config: TcpConfig, timeoutMs = 2000): Promise<CheckResult> {
+async function runOnce(
+  config: TcpConfig,
+  timeoutMs = 2000,
+  phases: Phase[] = [],
+): Promise<CheckResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const result = await run(config, { signal: controller.signal, memory: new Map() });
+    const result = await run(config, {
+      signal: controller.signal,
+      memory: new Map(),
+      phase: (name) => phases.push(name),
+    });
     assert.ok(!Array.isArray(result));
     return result;
   } finally {
@@ -52,10 +60,12 @@ Deno.test("tcp turns each bad target into a config error that names it", () => {
   assert.match(unitError(specs[8]), /not a valid IPv6 address/);
 });
 
-Deno.test("tcp reports ok with the resolved address for an open port", async () => {
+Deno.test("tcp reports ok with the resolved address for an open port, in phase connect", async () => {
   const listener = openListener();
   try {
-    const result = await runOnce(configOf(`localhost:${listener.port}`));
+    const phases: Phase[] = [];
+    const result = await runOnce(configOf(`localhost:${listener.port}`), 2000, phases);
+    assert.deepEqual(phases, ["connect"]);
     assert.equal(result.status, "ok");
     assert.equal(result.target, `localhost:${listener.port}`);
     assert.equal(result.details?.address, "127.0.0.1");
@@ -66,11 +76,16 @@ Deno.test("tcp reports ok with the resolved address for an open port", async () 
   }
 });
 
-Deno.test("tcp reports refused for a closed port", async () => {
-  const result = await runOnce(configOf(`127.0.0.1:${closedPort()}`));
-  assert.equal(result.status, "error");
-  assert.equal(result.reason, "refused");
-  assert.match(result.message ?? "", /refused/);
+Deno.test("tcp reports refused for a closed port, with the connect phase", async () => {
+  const port = closedPort();
+  const result = await runOnce(configOf(`127.0.0.1:${port}`));
+  assert.deepEqual(result, {
+    target: `127.0.0.1:${port}`,
+    status: "error",
+    reason: "refused",
+    message: `cannot connect to 127.0.0.1:${port}: connection refused`,
+    details: { phase: "connect" },
+  });
 });
 
 Deno.test("tcp reports refused for a closed IPv6 loopback port", async () => {
@@ -97,6 +112,7 @@ Deno.test("tcp reports timeout for a connect that never completes, at the deadli
     const result = await runOnce(configOf(`127.0.0.1:${hole.port}`), 300);
     const elapsed = performance.now() - started;
     assert.equal(result.reason, "timeout");
+    assert.equal(result.details?.phase, "connect");
     assert.ok(elapsed >= 290 && elapsed < 1000, `took ${elapsed} ms`);
   } finally {
     hole.close();

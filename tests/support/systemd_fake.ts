@@ -6,12 +6,37 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+import type { CheckResult } from "../../src/check.ts";
 import { findBinary } from "./binaries.ts";
 import { ROOT } from "./processes.ts";
 import type { RunnerInput, RunnerOutput } from "./systemd_runner.ts";
 
 /** Where the captured samples and the fake's answers live. */
 export const SYSTEMD_FIXTURES = `${ROOT}tests/fixtures/systemd/`;
+
+/** Where a real systemctl may be. */
+export const SYSTEMCTL_PATHS = ["/usr/bin/systemctl", "/bin/systemctl"];
+
+/** Booted with systemd as PID 1 (systemd's own sd_booted() test). */
+export function bootedWithSystemd(): boolean {
+  try {
+    return Deno.statSync("/run/systemd/system").isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** The PATH of this process, for children that need the real tools. */
+export function systemPath(): string[] {
+  return (Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "");
+}
+
+/** A run's results by target; fails the test unless it is one result per unit. */
+export function byTarget(results: unknown): Map<string, CheckResult> {
+  assert.ok(Array.isArray(results), "a run returns one result per unit");
+  return new Map((results as CheckResult[]).map((r) => [r.target, r]));
+}
 
 /** What the fake does when called. */
 export type FakeScenario =
@@ -159,4 +184,29 @@ export async function runInChild(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Makes fakes for one test (`fake(scenario)`) and removes their directories afterwards. */
+export async function withFakes(
+  fn: (fake: (scenario: FakeScenario) => Promise<FakeSystemctl>) => Promise<void>,
+): Promise<void> {
+  const made: FakeSystemctl[] = [];
+  try {
+    await fn(async (scenario) => {
+      const one = await fakeSystemctl(scenario);
+      made.push(one);
+      return one;
+    });
+  } finally {
+    for (const one of made) await Deno.remove(one.dir, { recursive: true });
+  }
+}
+
+/** One run of the check in a child, with `made` first on PATH (see {@link runInChild}). */
+export function runWithFake(
+  made: FakeSystemctl,
+  services: string,
+  options: { runs?: number; timeoutMs?: number } = {},
+): Promise<RunnerResult> {
+  return runInChild({ services, ...options }, [made.dir, ...systemPath()]);
 }

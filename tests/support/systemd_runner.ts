@@ -26,7 +26,7 @@ export interface RunnerInput {
 /** What the runner prints. */
 export interface RunnerOutput {
   specs: { name: string; targets: string[]; configError?: string }[];
-  runs: { elapsedMs: number; results: unknown }[];
+  runs: { elapsedMs: number; results: unknown; phases: string[] }[];
 }
 
 if (import.meta.main) {
@@ -49,12 +49,14 @@ if (import.meta.main) {
       input.timeoutMs ?? 2000,
     );
     const started = performance.now();
+    const phases: string[] = [];
     try {
       const results = await (await systemd.load()).run(unitConfig(runnable), {
         signal: controller.signal,
         memory,
+        phase: (name) => phases.push(name),
       });
-      output.runs.push({ elapsedMs: performance.now() - started, results });
+      output.runs.push({ elapsedMs: performance.now() - started, results, phases });
     } finally {
       clearTimeout(timer);
     }
