@@ -5,8 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { resolveEnvModule, secretVariables } from "../../src/config_modules.ts";
-import { createRedactor, REDACTED } from "../../src/redact.ts";
+import { secretVariables } from "../../src/config_modules.ts";
+import { REDACTED } from "../../src/redact.ts";
+import { agentRedactor } from "../../tests/support/module_secrets.ts";
 import {
   assertError,
   mysqlConfig as configOf,
@@ -36,17 +37,9 @@ Deno.test("a password the server quotes in its error is gone once the result pas
     // The module itself does not scrub: the server's text arrives whole.
     assert.ok(result.message?.includes(password), result.message);
 
-    // The secrets the agent redacts for this instance, as config resolution collects them.
+    // The agent redacts what the module declares secret, as config resolution collects it.
     assert.deepEqual(secretVariables(mysql), ["MYSQL_PASSWORD"]);
-    const problems: Parameters<typeof resolveEnvModule>[3] = [];
-    const { secrets } = resolveEnvModule(
-      mysql,
-      (name) => env[name],
-      { intervalMs: 30_000, timeoutMs: 5_000 },
-      problems,
-    );
-    assert.deepEqual(problems, []);
-    const event = createRedactor(secrets).event(result);
+    const event = agentRedactor(mysql, env).event(result);
     assert.ok(!JSON.stringify(event).includes(password), JSON.stringify(event));
     assert.equal(
       event.message,
