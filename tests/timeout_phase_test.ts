@@ -38,7 +38,7 @@ async function timeoutAgainstSilentPeer(
   }
 }
 
-Deno.test("a MySQL server that never greets times out during the greeting", async () => {
+Deno.test("a MySQL server that never greets times out during the handshake (its greeting)", async () => {
   const outcome = await timeoutAgainstSilentPeer((port) => ({
     ENABLED_MODULES: "mysql",
     MYSQL_HOST: "127.0.0.1",
@@ -46,7 +46,7 @@ Deno.test("a MySQL server that never greets times out during the greeting", asyn
     MYSQL_USER: "u",
   }));
   assert.equal(outcome.reason, "timeout");
-  assert.equal(outcome.details?.phase, "greeting");
+  assert.equal(outcome.details?.phase, "handshake");
   assert.match(
     outcome.message ?? "",
     /timed out waiting for the MySQL greeting from 127\.0\.0\.1:/,

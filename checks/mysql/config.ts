@@ -17,6 +17,7 @@ import {
   port,
   required,
   seconds,
+  secret,
 } from "../../src/config_values.ts";
 
 /** Every option the module reads (`MYSQL_<NAME>` in the environment). */
@@ -107,7 +108,7 @@ export function parseMysql(env: EnvReader): InstanceSpec<MysqlConfig>[] {
       target,
       user: required(env, "MYSQL_USER", "is required: the account the check logs in with"),
       // Taken as written: a password may begin or end with blanks.
-      password: env("MYSQL_PASSWORD") ?? "",
+      password: secret(env, "MYSQL_PASSWORD") ?? "",
       ssl: boolean(env, "MYSQL_SSL", false),
       warnConnectionsPct: integer(
         env,

@@ -1,23 +1,26 @@
 /**
- * Names what went wrong with a MySQL / MariaDB connection or query: a reason
- * from the contract, a sentence, and the server's error number where there is
- * one. Pure functions, so every mapping is tested without a server.
+ * Names what went wrong with a MySQL / MariaDB connection or query: a
+ * {@link Failure} with a reason from the contract, a sentence, and the
+ * server's error number where there is one. Pure functions, so every mapping
+ * is tested without a server.
  *
  * @module
  */
 
-import type { Details, Reason } from "../../src/check.ts";
+import { type Details, Failure, type Phase } from "../../src/check.ts";
 import { classifyNetworkError } from "../common/net_errors.ts";
 
-/** A decided failure: reason, sentence, and facts for `details`. */
-export interface MysqlFailure {
-  reason: Reason;
-  message: string;
-  details: Details;
-}
+/** The phases of a run, in the shared vocabulary: the greeting is the handshake, the login `auth`. */
+export type MysqlPhase = Extract<Phase, "connect" | "handshake" | "auth" | "query" | "close">;
 
-/** How far the attempt got when it failed. */
-export type Phase = "connect" | "greeting" | "login" | "query" | "close";
+/** How each phase is named in messages. */
+export const PHASE_WORDS: Readonly<Record<MysqlPhase, string>> = {
+  connect: "connect",
+  handshake: "greeting",
+  auth: "login",
+  query: "query",
+  close: "close",
+};
 
 /** The fields of a mysql2 / node error this module looks at. */
 interface DriverError {
@@ -86,27 +89,31 @@ export function serverErrorNumber(error: unknown): number | undefined {
   return typeof e.errno === "number" && e.errno > 0 ? e.errno : undefined;
 }
 
-/** Removes the password from a text that came from outside (a driver or server message). */
-export function scrub(text: string, password: string): string {
-  return password === "" ? text : text.split(password).join("***");
-}
-
 /** `details` facts of a server error. */
-function serverDetails(error: DriverError, phase: Phase, query?: string): Details {
+function serverDetails(error: DriverError, phase: MysqlPhase, query?: string): Details {
   const details: Details = { phase, error_code: error.errno };
   if (error.sqlState) details.sql_state = error.sqlState;
   if (query) details.query = query;
   return details;
 }
 
+/** Where the error happened, for the verdict. */
+export interface ErrorContext {
+  target: string;
+  user: string;
+  phase: MysqlPhase;
+  /** The server sent a MySQL greeting (or error packet) before things went wrong. */
+  greeted: boolean;
+  /** The query in flight, by its name in `details.query`. */
+  query?: string;
+}
+
 /**
- * Classifies an error from connecting, logging in or querying. `greeted` says
- * whether the server sent a MySQL greeting before things went wrong.
+ * Classifies an error the driver reported once the TCP connection was open
+ * (the connect itself is `dialNode`'s): during the greeting, TLS and login,
+ * a query or the close.
  */
-export function classifyMysqlError(
-  error: unknown,
-  context: { target: string; user: string; phase: Phase; greeted: boolean; query?: string },
-): MysqlFailure {
+export function classifyMysqlError(error: unknown, context: ErrorContext): Failure {
   const e = asDriverError(error);
   const { target, phase } = context;
   const text = e.message;
@@ -116,67 +123,64 @@ export function classifyMysqlError(
     const details = serverDetails(e, phase, context.query);
     const where = context.query ? `query ${context.query} failed` : "login failed";
     if (AUTH_ERRORS.has(errno)) {
-      return {
-        reason: "auth",
-        message: `MySQL at ${target} refused user ${
-          JSON.stringify(context.user)
-        }: ${text} (error ${errno})`,
+      return new Failure(
+        "auth",
+        `MySQL at ${target} refused user ${JSON.stringify(context.user)}: ${text} (error ${errno})`,
         details,
-      };
+      );
     }
-    if (DATABASE_ERRORS.has(errno) && phase === "login") {
-      return {
-        reason: "config",
-        message: `MYSQL_DATABASE cannot be used on ${target}: ${text} (error ${errno})`,
+    if (DATABASE_ERRORS.has(errno) && phase === "auth") {
+      return new Failure(
+        "config",
+        `MYSQL_DATABASE cannot be used on ${target}: ${text} (error ${errno})`,
         details,
-      };
+      );
     }
-    return {
-      reason: "unavailable",
-      message: `MySQL at ${target}: ${where}: ${text} (error ${errno})`,
+    return new Failure(
+      "unavailable",
+      `MySQL at ${target}: ${where}: ${text} (error ${errno})`,
       details,
-    };
+    );
   }
 
   if (e.code && (TLS_CODES.has(e.code) || /^ERR_(TLS|SSL)_/.test(e.code))) {
-    return {
-      reason: "tls",
-      message: `TLS with MySQL at ${target} failed: ${text}`,
-      details: { phase, error: e.code },
-    };
+    return new Failure("tls", `TLS with MySQL at ${target} failed: ${text}`, {
+      phase,
+      error: e.code,
+    });
   }
 
   const lost = e.code === "PROTOCOL_CONNECTION_LOST" || e.code === "ECONNRESET" ||
     e.code === "EPIPE";
-  if (phase === "connect" || (!lost && e.code !== undefined && /^E[A-Z]+$/.test(e.code))) {
+  if (!lost && e.code !== undefined && /^E[A-Z]+$/.test(e.code)) {
     const kind = classifyNetworkError(error);
-    return {
-      reason: kind.reason,
-      message: `cannot connect to MySQL at ${target}: ${kind.message}`,
-      details: { phase },
-    };
+    return new Failure(kind.reason, `cannot connect to MySQL at ${target}: ${kind.message}`, {
+      phase,
+    });
   }
 
   if (lost) {
     if (!context.greeted) {
-      return {
-        reason: "protocol",
-        message:
-          `${target} closed the connection without sending a MySQL greeting: not a MySQL server?`,
-        details: { phase },
-      };
+      return new Failure(
+        "protocol",
+        `${target} closed the connection without sending a MySQL greeting: not a MySQL server?`,
+        { phase },
+      );
     }
-    return {
-      reason: "unavailable",
-      message: `MySQL at ${target} closed the connection during the ${phase}: ${text}`,
-      details: { phase },
-    };
+    return new Failure(
+      "unavailable",
+      `MySQL at ${target} closed the connection during the ${PHASE_WORDS[phase]}: ${text}`,
+      { phase },
+    );
   }
 
   // Anything else is the driver failing to make sense of what it received.
-  return {
-    reason: "protocol",
-    message: `unexpected answer from ${target} during the ${phase}: ${text}`,
-    details: { phase, ...(e.code ? { error: e.code } : {}) },
-  };
+  return new Failure(
+    "protocol",
+    `unexpected answer from ${target} during the ${PHASE_WORDS[phase]}: ${text}`,
+    {
+      phase,
+      ...(e.code ? { error: e.code } : {}),
+    },
+  );
 }

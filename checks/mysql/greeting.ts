@@ -27,14 +27,38 @@ export function inspectGreeting(bytes: Uint8Array): GreetingVerdict {
   return "other";
 }
 
-/** The first bytes as readable text for a message: printable ASCII kept, the rest escaped. */
-export function previewBytes(bytes: Uint8Array, max = 48): string {
-  let text = "";
-  for (const byte of bytes.subarray(0, max)) {
-    if (byte === 0x0d) text += "\\r";
-    else if (byte === 0x0a) text += "\\n";
-    else if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
-    else text += `\\x${byte.toString(16).padStart(2, "0")}`;
+/** Enough bytes to judge the greeting and to quote it. */
+const GREETING_BYTES_KEPT = 64;
+
+/** The first bytes of a connection, kept to judge the greeting and to quote what answered. */
+export class GreetingBytes {
+  #kept = new Uint8Array(0);
+  #verdict: GreetingVerdict = "incomplete";
+
+  /** Adds a received chunk and returns the verdict so far. */
+  add(chunk: Uint8Array): GreetingVerdict {
+    if (this.#kept.length < GREETING_BYTES_KEPT) {
+      const joined = new Uint8Array(this.#kept.length + chunk.length);
+      joined.set(this.#kept);
+      joined.set(chunk, this.#kept.length);
+      this.#kept = joined.subarray(0, GREETING_BYTES_KEPT);
+    }
+    this.#verdict = inspectGreeting(this.#kept);
+    return this.#verdict;
   }
-  return bytes.length > max ? `${text}…` : text;
+
+  /** The verdict so far. */
+  get verdict(): GreetingVerdict {
+    return this.#verdict;
+  }
+
+  /** True while nothing has arrived. */
+  get empty(): boolean {
+    return this.#kept.length === 0;
+  }
+
+  /** The bytes kept (at most 64). */
+  get bytes(): Uint8Array {
+    return this.#kept;
+  }
 }

@@ -1,9 +1,9 @@
 /**
  * The one TCP connection of a run, owned by the check rather than the driver,
- * so that every phase can be stopped: the TCP connect, the server greeting,
- * TLS and login, each query, and the close. Whatever stops the run (the
- * check's signal, the connect timeout, bytes that are not MySQL) records one
- * verdict and destroys the sockets at once.
+ * so that every phase can be stopped: the TCP connect, the server greeting
+ * (`handshake`), TLS and login (`auth`), each query, and the close. Whatever
+ * stops the run (the check's signal, the connect timeout, bytes that are not
+ * MySQL) records one verdict and destroys the sockets at once.
  *
  * A MySQL server speaks first. When nothing arrives within the connect
  * timeout, the link sends one short line (`QUIT\r\n`) and waits briefly: an
@@ -14,9 +14,14 @@
  * @module
  */
 
-import net from "node:net";
-import type { MysqlFailure, Phase } from "./errors.ts";
-import { type GreetingVerdict, inspectGreeting, previewBytes } from "./greeting.ts";
+import type net from "node:net";
+import { Failure } from "../../src/check.ts";
+import { previewBytes } from "../common/bytes.ts";
+import { abortError } from "../common/deadline.ts";
+import { connectFailure } from "../common/dial.ts";
+import { dialNode } from "../common/dial_node.ts";
+import type { MysqlPhase } from "./errors.ts";
+import { GreetingBytes } from "./greeting.ts";
 
 /** Sent to a peer that stays silent past the connect timeout, to learn what it is. */
 export const PROBE_LINE = "QUIT\r\n";
@@ -38,30 +43,21 @@ interface Destroyable {
   destroy(): void;
 }
 
-/** Thrown by {@link Link.guard} once the run was stopped; carries the verdict. */
-export class LinkStopped extends Error {
-  constructor(readonly failure: MysqlFailure) {
-    super(failure.message);
-    this.name = "LinkStopped";
-  }
-}
-
-const GREETING_BYTES_KEPT = 64;
-
 function noop() {}
 
-/** One run's connection. Create, hand {@link socket} to the driver, {@link dispose} in `finally`. */
+/**
+ * One run's connection. Create, {@link connect}, hand the socket to the
+ * driver, {@link dispose} in `finally`.
+ */
 export class Link {
-  /** The raw TCP socket; give it to mysql2 as `stream`. */
-  readonly socket: net.Socket;
   /** Tells the scheduler each new phase, so a timeout at the deadline names it. */
-  onPhase: (phase: Phase) => void = () => {};
-  #phase: Phase = "connect";
+  onPhase: (phase: MysqlPhase) => void = () => {};
+  #phase: MysqlPhase = "connect";
   /** How far the run got; names the phase in messages. */
-  get phase(): Phase {
+  get phase(): MysqlPhase {
     return this.#phase;
   }
-  set phase(phase: Phase) {
+  set phase(phase: MysqlPhase) {
     this.#phase = phase;
     this.onPhase(phase);
   }
@@ -70,17 +66,19 @@ export class Link {
 
   readonly #options: LinkOptions;
   readonly #signal: AbortSignal;
+  /** Aborted when the link stops: ends a connect still under way. */
+  readonly #dialing = new AbortController();
   readonly #stopped: Promise<never>;
-  readonly #closed: Promise<void>;
-  #rejectStopped: (error: LinkStopped) => void = noop;
-  #failure?: MysqlFailure;
-  #greeting: GreetingVerdict = "incomplete";
-  #received = new Uint8Array(0);
+  #rejectStopped: (error: Failure) => void = noop;
+  #socket?: net.Socket;
+  #closed: Promise<void> = Promise.resolve();
+  #socketClosed = true;
+  #failure?: Failure;
+  readonly #greeting = new GreetingBytes();
   #probing = false;
   #connectTimer?: ReturnType<typeof setTimeout>;
   #probeTimer?: ReturnType<typeof setTimeout>;
   #driverStream?: () => Destroyable | undefined;
-  #socketClosed = false;
 
   constructor(options: LinkOptions, signal: AbortSignal) {
     this.#options = options;
@@ -89,20 +87,6 @@ export class Link {
       this.#rejectStopped = reject;
     });
     this.#stopped.catch(noop); // nobody may be racing it when it fires
-    this.socket = net.connect({ host: options.host, port: options.port });
-    this.socket.setNoDelay(true);
-    this.#closed = new Promise<void>((resolve) => {
-      this.socket.once("close", () => {
-        this.#socketClosed = true;
-        resolve();
-      });
-    });
-    // The driver has its own listeners; these come first and keep errors from going unhandled.
-    this.socket.on("error", noop);
-    this.socket.on("data", this.#onData);
-    this.socket.once("connect", () => {
-      if (this.phase === "connect") this.phase = "greeting";
-    });
     if (signal.aborted) {
       this.#onAbort();
     } else {
@@ -112,16 +96,44 @@ export class Link {
   }
 
   /** The verdict, once the link stopped the run. */
-  get failure(): MysqlFailure | undefined {
+  get failure(): Failure | undefined {
     return this.#failure;
   }
 
   /** True once the server sent a MySQL greeting (or error packet). */
   get greeted(): boolean {
-    return this.#greeting === "mysql";
+    return this.#greeting.verdict === "mysql";
   }
 
-  /** Races `work` against the link stopping; a stop rejects with {@link LinkStopped}. */
+  /**
+   * Opens the TCP connection (the shared connect phase: refused, dns,
+   * permission are named by `dialNode`) and resolves with the socket to give
+   * mysql2 as `stream`. The link watches the first bytes on it from now on.
+   */
+  async connect(): Promise<net.Socket> {
+    const { host, port, target } = this.#options;
+    const socket = await this.guard(
+      dialNode({ host, port, address: target, signal: this.#dialing.signal }),
+    );
+    if (this.#failure) { // stopped while the connect completed
+      socket.destroy();
+      throw this.#failure;
+    }
+    this.#socket = socket;
+    this.#socketClosed = socket.closed;
+    this.#closed = new Promise<void>((resolve) => {
+      socket.once("close", () => {
+        this.#socketClosed = true;
+        resolve();
+      });
+    });
+    // Paused until now, so no byte was missed; the driver adds its own listener next.
+    socket.on("data", this.#onData);
+    this.phase = "handshake";
+    return socket;
+  }
+
+  /** Races `work` against the link stopping; a stop rejects with the link's {@link Failure}. */
   guard<T>(work: Promise<T>): Promise<T> {
     work.catch(noop); // a late rejection after a stop is expected, not unhandled
     return Promise.race([work, this.#stopped]);
@@ -129,7 +141,7 @@ export class Link {
 
   /**
    * Tells the link how to reach the driver's current socket, which is a TLS
-   * socket on top of {@link socket} once mysql2 has switched to TLS; a stop
+   * socket on top of the TCP one once mysql2 has switched to TLS; a stop
    * destroys both.
    */
   attachDriver(stream: () => Destroyable | undefined): void {
@@ -143,11 +155,11 @@ export class Link {
   }
 
   /** Stops the run with a verdict (the first one wins) and destroys the connection. */
-  stop(failure: MysqlFailure): void {
+  stop(failure: Failure): void {
     if (this.#failure) return;
     this.#failure = failure;
+    this.#rejectStopped(failure); // before the destroy, whose errors would race it
     this.#destroy();
-    this.#rejectStopped(new LinkStopped(failure));
   }
 
   /**
@@ -158,35 +170,34 @@ export class Link {
     this.#signal.removeEventListener("abort", this.#onAbort);
     this.#destroy();
     if (this.#socketClosed) return;
+    await this.#closedWithin(CLOSE_WAIT_MS);
+  }
+
+  /** Waits (at most {@link CLOSE_WAIT_MS}) for the server to hang up after COM_QUIT. */
+  async closedByServer(): Promise<void> {
+    await this.guard(this.#closedWithin(CLOSE_WAIT_MS));
+  }
+
+  async #closedWithin(ms: number): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#closed,
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+        timer = setTimeout(resolve, ms);
       }),
     ]);
     clearTimeout(timer);
   }
 
-  /** Waits (at most {@link CLOSE_WAIT_MS}) for the server to hang up after COM_QUIT. */
-  async closedByServer(): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await this.guard(Promise.race([
-      this.#closed,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_WAIT_MS);
-      }),
-    ])).finally(() => clearTimeout(timer));
-  }
-
   #destroy(): void {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#probeTimer);
-    this.socket.off("data", this.#onData);
+    this.#dialing.abort();
+    this.#socket?.off("data", this.#onData);
     try {
       this.#driverStream?.()?.destroy();
     } catch { /* already gone */ }
-    this.socket.destroy();
+    this.#socket?.destroy();
   }
 
   #seconds(): string {
@@ -195,81 +206,88 @@ export class Link {
 
   #onAbort = (): void => {
     const { target } = this.#options;
-    const during: Record<Phase, string> = {
-      connect: `while connecting to ${target}`,
-      greeting: `waiting for the MySQL greeting from ${target}`,
-      login: `during TLS / login at ${target}`,
+    if (this.phase === "connect") {
+      this.stop(connectFailure(abortError(), target, this.#signal));
+      return;
+    }
+    const during: Record<Exclude<MysqlPhase, "connect">, string> = {
+      handshake: `waiting for the MySQL greeting from ${target}`,
+      auth: `during TLS / login at ${target}`,
       query: `during query ${this.query ?? ""} on ${target}`.replace("  ", " "),
       close: `while closing the connection to ${target}`,
     };
-    this.stop({
-      reason: "timeout",
-      message: `timed out ${during[this.phase]}`,
-      details: { phase: this.phase, ...(this.query ? { query: this.query } : {}) },
-    });
+    this.stop(
+      new Failure("timeout", `timed out ${during[this.phase]}`, {
+        phase: this.phase,
+        ...(this.query ? { query: this.query } : {}),
+      }),
+    );
   };
 
   #onConnectTimeout = (): void => {
     const { target } = this.#options;
     if (this.phase === "connect") {
-      this.stop({
-        reason: "timeout",
-        message: `TCP connection to ${target} not established within ${this.#seconds()}`,
-        details: { phase: "connect" },
-      });
-    } else if (this.phase === "greeting" && this.#received.length === 0) {
+      this.stop(
+        new Failure(
+          "timeout",
+          `TCP connection to ${target} not established within ${this.#seconds()}`,
+          { phase: "connect" },
+        ),
+      );
+    } else if (this.phase === "handshake" && this.#greeting.empty) {
       // Given up as MySQL anyway: ask once what is listening.
       this.#probing = true;
-      this.socket.write(PROBE_LINE, noop);
+      this.#socket?.write(PROBE_LINE, noop);
       this.#probeTimer = setTimeout(() => {
-        this.stop({
-          reason: "timeout",
-          message:
+        this.stop(
+          new Failure(
+            "timeout",
             `${target} accepted the connection but sent no MySQL greeting within ${this.#seconds()}`,
-          details: { phase: "greeting" },
-        });
+            { phase: "handshake" },
+          ),
+        );
       }, PROBE_WAIT_MS);
-    } else if (this.phase === "greeting") {
+    } else if (this.phase === "handshake") {
       this.#notMysql();
     } else {
-      this.stop({
-        reason: "timeout",
-        message: `TLS / login at ${target} did not complete within ${this.#seconds()}`,
-        details: { phase: this.phase },
-      });
+      this.stop(
+        new Failure(
+          "timeout",
+          `TLS / login at ${target} did not complete within ${this.#seconds()}`,
+          { phase: this.phase },
+        ),
+      );
     }
   };
 
   #onData = (chunk: Uint8Array): void => {
-    if (this.#received.length < GREETING_BYTES_KEPT) {
-      const joined = new Uint8Array(this.#received.length + chunk.length);
-      joined.set(this.#received);
-      joined.set(chunk, this.#received.length);
-      this.#received = joined.subarray(0, GREETING_BYTES_KEPT);
-    }
-    this.#greeting = inspectGreeting(this.#received);
-    if (this.#greeting === "incomplete") return;
-    this.socket.off("data", this.#onData);
-    if (this.#greeting === "other") {
+    const verdict = this.#greeting.add(chunk);
+    if (verdict === "incomplete") return;
+    this.#socket?.off("data", this.#onData);
+    if (verdict === "other") {
       this.#notMysql();
     } else if (this.#probing) {
-      this.stop({
-        reason: "timeout",
-        message: `${this.#options.target} sent its MySQL greeting only after ${this.#seconds()}`,
-        details: { phase: "greeting" },
-      });
+      this.stop(
+        new Failure(
+          "timeout",
+          `${this.#options.target} sent its MySQL greeting only after ${this.#seconds()}`,
+          { phase: "handshake" },
+        ),
+      );
     } else {
-      this.phase = "login";
+      this.phase = "auth";
     }
   };
 
   #notMysql(): void {
-    const answer = previewBytes(this.#received);
+    const answer = previewBytes(this.#greeting.bytes);
     const how = this.#probing ? "stayed silent, then answered a probe line with" : "sent";
-    this.stop({
-      reason: "protocol",
-      message: `${this.#options.target} is not a MySQL server: it ${how} "${answer}"`,
-      details: { phase: "greeting", answer },
-    });
+    this.stop(
+      new Failure(
+        "protocol",
+        `${this.#options.target} is not a MySQL server: it ${how} ${answer}`,
+        { phase: "handshake", answer },
+      ),
+    );
   }
 }

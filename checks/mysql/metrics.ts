@@ -9,6 +9,7 @@
  */
 
 import type { Details, Status } from "../../src/check.ts";
+import { connectionsVerdict, usedPct } from "../common/threshold.ts";
 import { NOT_PERMITTED_ERRORS, serverErrorNumber } from "./errors.ts";
 
 /** Runs one named query and returns its rows (objects keyed by column name). */
@@ -62,11 +63,6 @@ function toNumber(value: unknown): number | undefined {
   if (value === null || value === undefined || value === "") return undefined;
   const n = typeof value === "number" ? value : Number(value);
   return Number.isFinite(n) ? n : undefined;
-}
-
-/** Percent with one decimal. */
-export function percent(part: number, whole: number): number {
-  return Math.round((part / whole) * 1_000) / 10;
 }
 
 /** A permission error on a metric: left out with a note instead of failing the check. */
@@ -156,18 +152,17 @@ export async function collect(query: QueryRunner, warnConnectionsPct: number): P
 
   const maxConnections = toNumber(server?.max_connections);
   if (maxConnections !== undefined) details.max_connections = maxConnections;
-  let status: Collected["status"] = "ok";
-  let message: string | undefined;
+  let warn: ReturnType<typeof connectionsVerdict>;
   const connected = details.threads_connected as number | undefined;
   if (maxConnections !== undefined && maxConnections > 0 && connected !== undefined) {
-    const used = percent(connected, maxConnections);
-    details.connections_used_pct = used;
+    details.connections_used_pct = usedPct(connected, maxConnections);
     details.warn_connections_pct = warnConnectionsPct;
-    if (connected * 100 >= warnConnectionsPct * maxConnections) { // exact, not the rounded share
-      status = "warn";
-      message = `${connected} of ${maxConnections} connections in use (${used}%), at or above ` +
-        `MYSQL_WARN_CONNECTIONS_PCT=${warnConnectionsPct}`;
-    }
+    warn = connectionsVerdict({
+      used: connected,
+      max: maxConnections,
+      warnPct: warnConnectionsPct,
+      option: "MYSQL_WARN_CONNECTIONS_PCT",
+    });
   }
 
   try {
@@ -190,5 +185,7 @@ export async function collect(query: QueryRunner, warnConnectionsPct: number): P
   }
 
   if (notes.length > 0) details.notes = notes;
-  return message ? { status, message, details } : { status, details };
+  return warn?.message
+    ? { status: "warn", message: warn.message, details }
+    : { status: "ok", details };
 }

@@ -9,11 +9,7 @@
 import { Buffer } from "node:buffer";
 // @ts-types="@types/ssh2"
 import { type ParsedKey, utils } from "ssh2";
-
-/** The key, or why it cannot be used. */
-export type KeyLoad =
-  | { ok: true; key: ParsedKey }
-  | { ok: false; reason: "config" | "permission" | "timeout"; message: string };
+import { Failure, type Reason } from "../../src/check.ts";
 
 /** Larger files are not private keys (and `/dev/zero` would never end). */
 const MAX_KEY_BYTES = 256 * 1024;
@@ -32,23 +28,27 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function readFailure(path: string, error: unknown): KeyLoad {
+/** A key that cannot be used: the run ends in phase `key`, before any connection. */
+function keyFailure(reason: Reason, message: string): Failure {
+  return new Failure(reason, message, { phase: "key" });
+}
+
+function readFailure(path: string, error: unknown): Failure {
   const where = `SSH_KEY_PATH ${JSON.stringify(path)}`;
   if (error instanceof Deno.errors.NotCapable) {
-    return { ok: false, reason: "permission", message: `the agent lacks --allow-read=${path}` };
+    return keyFailure("permission", `the agent lacks --allow-read=${path}`);
   }
   if (error instanceof Deno.errors.NotFound) {
-    return { ok: false, reason: "config", message: `${where} does not exist` };
+    return keyFailure("config", `${where} does not exist`);
   }
   if (error instanceof Deno.errors.PermissionDenied) {
-    return {
-      ok: false,
-      reason: "config",
-      message: `${where} cannot be read by the agent's OS user (permission denied)`,
-    };
+    return keyFailure(
+      "config",
+      `${where} cannot be read by the agent's OS user (permission denied)`,
+    );
   }
   const name = error instanceof Error ? error.name : "error";
-  return { ok: false, reason: "config", message: `${where} cannot be read (${name})` };
+  return keyFailure("config", `${where} cannot be read (${name})`);
 }
 
 /** A sentence for a key ssh2 could not parse; ssh2's own text is never passed on. */
@@ -70,43 +70,38 @@ function parseFailure(path: string, parserMessage: string, hasPassphrase: boolea
 }
 
 /**
- * Loads the key at `path`. The decrypted key is kept in `memory` and reused
- * while the file's bytes stay the same, so the (blocking, ~0.2 s) bcrypt
- * decryption of an encrypted OpenSSH key runs once, not every interval.
+ * Loads the key at `path`; a key that cannot be used throws a
+ * {@link Failure} (phase `key`). The decrypted key is kept in `memory` and
+ * reused while the file's bytes stay the same, so the (blocking, ~0.2 s)
+ * bcrypt decryption of an encrypted OpenSSH key runs once, not every interval.
  */
 export async function loadPrivateKey(
   path: string,
   passphrase: string | undefined,
   memory: Map<string, unknown>,
   signal: AbortSignal,
-): Promise<KeyLoad> {
+): Promise<ParsedKey> {
   let bytes: Uint8Array;
   try {
     const info = await Deno.stat(path);
     if (!info.isFile) {
-      return {
-        ok: false,
-        reason: "config",
-        message: `SSH_KEY_PATH ${JSON.stringify(path)} is not a regular file`,
-      };
+      throw keyFailure("config", `SSH_KEY_PATH ${JSON.stringify(path)} is not a regular file`);
     }
     if (info.size > MAX_KEY_BYTES) {
-      return {
-        ok: false,
-        reason: "config",
-        message: `SSH_KEY_PATH ${JSON.stringify(path)} is too large to be a private key`,
-      };
+      throw keyFailure(
+        "config",
+        `SSH_KEY_PATH ${JSON.stringify(path)} is too large to be a private key`,
+      );
     }
     bytes = await Deno.readFile(path, { signal });
   } catch (error) {
-    if (signal.aborted) {
-      return { ok: false, reason: "timeout", message: "timed out reading SSH_KEY_PATH" };
-    }
-    return readFailure(path, error);
+    if (error instanceof Failure) throw error;
+    if (signal.aborted) throw keyFailure("timeout", "timed out reading SSH_KEY_PATH");
+    throw readFailure(path, error);
   }
 
   const cached = memory.get(MEMORY_KEY) as CachedKey | undefined;
-  if (cached && sameBytes(cached.bytes, bytes)) return { ok: true, key: cached.key };
+  if (cached && sameBytes(cached.bytes, bytes)) return cached.key;
   memory.delete(MEMORY_KEY);
 
   let parsed: ReturnType<typeof utils.parseKey>;
@@ -114,25 +109,20 @@ export async function loadPrivateKey(
     parsed = utils.parseKey(Buffer.from(bytes), passphrase);
   } catch (error) {
     const text = error instanceof Error ? error.message : "";
-    return { ok: false, reason: "config", message: parseFailure(path, text, !!passphrase) };
+    throw keyFailure("config", parseFailure(path, text, !!passphrase));
   }
   if (parsed instanceof Error) {
-    return {
-      ok: false,
-      reason: "config",
-      message: parseFailure(path, parsed.message, !!passphrase),
-    };
+    throw keyFailure("config", parseFailure(path, parsed.message, !!passphrase));
   }
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || !key.isPrivateKey()) {
-    return {
-      ok: false,
-      reason: "config",
-      message: `SSH_KEY_PATH ${
+    throw keyFailure(
+      "config",
+      `SSH_KEY_PATH ${
         JSON.stringify(path)
       } holds a public key, not a private key (use the file without .pub)`,
-    };
+    );
   }
   memory.set(MEMORY_KEY, { bytes, key } satisfies CachedKey);
-  return { ok: true, key };
+  return key;
 }

@@ -1,7 +1,8 @@
 /**
  * Small fake MySQL peers on 127.0.0.1 for the phases a real server will not
  * stall in on demand: a server that greets and then never answers the login,
- * one that accepts any login and then never answers a query, and one that
+ * one that accepts any login and then never answers a query, one that
+ * refuses the login with a server error of the test's choosing, and one that
  * greets with bytes of another protocol. Each counts the connections the
  * client closed, so a test can prove the check left no connection open.
  *
@@ -73,7 +74,21 @@ export type FakeBehaviour =
   /** Greets, accepts any login, then never answers a query. */
   | { kind: "login-then-silent" }
   /** Sends these bytes at once and then nothing (another protocol's banner). */
-  | { kind: "banner"; bytes: Uint8Array };
+  | { kind: "banner"; bytes: Uint8Array }
+  /** Greets, then answers the login with this server error (e.g. 1045 and its text). */
+  | { kind: "login-error"; errno: number; sqlState: string; message: string };
+
+/** An error packet (sequence 2, the answer to the login) with a server error number and text. */
+export function errorPacket(errno: number, sqlState: string, message: string): Uint8Array {
+  const payload = [
+    0xff,
+    errno & 0xff,
+    errno >> 8,
+    ...new TextEncoder().encode(`#${sqlState}${message}`),
+  ];
+  const length = payload.length;
+  return Uint8Array.from([length & 0xff, (length >> 8) & 0xff, length >> 16, 2, ...payload]);
+}
 
 /** A running fake. */
 export interface FakeMysql {
@@ -104,6 +119,10 @@ export function startFakeMysql(behaviour: FakeBehaviour): FakeMysql {
       while (true) {
         const n = await conn.read(buffer);
         if (n === null) break; // the client closed its side
+        if (behaviour.kind === "login-error" && !loggedIn) {
+          loggedIn = true;
+          await conn.write(errorPacket(behaviour.errno, behaviour.sqlState, behaviour.message));
+        }
         if (behaviour.kind !== "login-then-silent") continue;
         if (!loggedIn) {
           loggedIn = true;

@@ -1,9 +1,16 @@
 /**
  * A real OpenSSH server for the ssh module's tests: its own config, host key,
  * client keys and authorized_keys in a temp dir, a free 127.0.0.1 port, and a
- * dedicated local account with a random password. Stopped by PID.
+ * local account of its own with a random name and password. Stopped by PID;
+ * the account is deleted again, also when the start fails.
  *
- * Needs root (useradd, chpasswd, sshd's privilege separation), which CI has.
+ * The account is new for every server, so test runs on one host (other
+ * worktrees, CI jobs) never share one and never reset each other's password.
+ * In case a run is killed before it can clean up, the account expires two
+ * days after it was made and is then useless.
+ *
+ * Needs root (useradd, chpasswd, userdel, sshd's privilege separation), which
+ * CI has.
  *
  * @module
  */
@@ -14,8 +21,8 @@ import { collectLines, stopChild } from "./child.ts";
 /** Where Debian's openssh-server puts the daemon (sshd re-execs itself, so it needs the full path). */
 export const SSHD = "/usr/sbin/sshd";
 
-/** The dedicated test account; created when missing and deleted again when the test created it. */
-export const SSH_TEST_USER = "kozak_ssh_test";
+/** Every test account's name starts so: `kozak_ssh_` and 8 random hex digits (18 of 32 allowed). */
+export const SSH_TEST_USER_PREFIX = "kozak_ssh_";
 
 /** A running sshd and everything a test needs to log in (or fail to). */
 export interface SshdServer {
@@ -33,7 +40,7 @@ export interface SshdServer {
   log: string[];
   /** The temp dir holding config, keys and pid file. */
   dir: string;
-  /** Stops sshd by PID, removes the temp dir and, if it was created here, the account. */
+  /** Stops sshd by PID, removes the temp dir and the account. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -65,32 +72,52 @@ async function exec(command: string, args: string[], stdin?: string): Promise<st
   return text;
 }
 
-function userExists(user: string): boolean {
-  return Deno.readTextFileSync("/etc/passwd").split("\n").some((l) => l.startsWith(`${user}:`));
-}
-
-/** Creates the account if missing; returns whether it was created here. */
-async function ensureUser(user: string, password: string): Promise<boolean> {
-  let created = false;
-  if (!userExists(user)) {
-    await exec("useradd", ["-M", "-s", "/bin/sh", "-c", "Kozak agent ssh test", user]);
-    created = true;
-  }
-  // A password also unlocks the account: with UsePAM no, sshd refuses locked accounts.
-  await exec("chpasswd", [], `${user}:${password}\n`);
-  return created;
-}
-
-async function removeUser(user: string): Promise<void> {
-  // sshd's per-connection children may still be exiting as that user.
-  for (let attempt = 0; attempt < 20; attempt++) {
+/**
+ * `exec`, tried again while the accounts database is busy: useradd, chpasswd
+ * and userdel of parallel test runs lock /etc/passwd, and userdel refuses
+ * while sshd's children of the last connections still run as the user.
+ */
+async function execAgain(command: string, args: string[], stdin?: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (true) {
     try {
-      await exec("userdel", [user]);
+      await exec(command, args, stdin);
       return;
     } catch (error) {
-      if (attempt === 19) throw error;
+      const busy = /lock|try again|currently used/i.test((error as Error).message);
+      if (!busy || performance.now() > deadline) throw error;
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+}
+
+/** A date two days ahead (`YYYY-MM-DD`): the account's expiry, should the cleanup never run. */
+function expiryDate(): string {
+  return new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Creates the account (it must not exist: the name is fresh) and sets its password. */
+async function createUser(user: string, password: string): Promise<void> {
+  await execAgain("useradd", [
+    "-M",
+    "-s",
+    "/bin/sh",
+    "-e",
+    expiryDate(),
+    "-c",
+    "Kozak agent ssh test (temporary)",
+    user,
+  ]);
+  // A password also unlocks the account: with UsePAM no, sshd refuses locked accounts.
+  await execAgain("chpasswd", [], `${user}:${password}\n`);
+}
+
+/** Deletes the account; one that is already gone is fine. */
+async function removeUser(user: string): Promise<void> {
+  try {
+    await execAgain("userdel", [user]);
+  } catch (error) {
+    if (!/does not exist/i.test((error as Error).message)) throw error;
   }
 }
 
@@ -103,7 +130,7 @@ async function keygen(path: string, passphrase: string, comment: string): Promis
  * failure during start-up everything created so far is removed again.
  */
 export async function startSshd(): Promise<SshdServer> {
-  const user = SSH_TEST_USER;
+  const user = `${SSH_TEST_USER_PREFIX}${randomText(4)}`;
   const password = randomText(12);
   const passphrase = `kozak ${randomText(6)}`;
   const dir = await Deno.makeTempDir({ prefix: "kozak-sshd-" });
@@ -112,17 +139,31 @@ export async function startSshd(): Promise<SshdServer> {
   let output: Promise<unknown> = Promise.resolve();
   const log: string[] = [];
 
+  let stopped = false;
   const cleanup = async () => {
-    if (child) {
-      await stopChild(child, 5000);
-      await output;
+    if (stopped) return;
+    stopped = true;
+    try {
+      if (child) {
+        await stopChild(child, 5000);
+        await output;
+      }
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    } finally {
+      if (createdUser) await removeUser(user);
     }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    if (createdUser) await removeUser(user);
   };
 
   try {
-    createdUser = await ensureUser(user, password);
+    try {
+      // Set before the call: a useradd that fails half-way may still leave the account behind.
+      createdUser = true;
+      await createUser(user, password);
+    } catch (error) {
+      // An account of that name made by someone else (a 1 in 4 billion chance) is not ours.
+      if (/already exists/i.test((error as Error).message)) createdUser = false;
+      throw error;
+    }
     // sshd reads authorized_keys as the user: the dir must be traversable.
     await Deno.chmod(dir, 0o755);
     await Deno.mkdir("/run/sshd", { recursive: true, mode: 0o755 });
