@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { staticDrivers } from "./support/module_graph.ts";
 import { ROOT } from "./support/processes.ts";
 
 async function importsOf(path: string): Promise<string[]> {
@@ -42,46 +43,15 @@ Deno.test("check modules import only the check interface and its helpers", async
   }
 });
 
-/**
- * Modules whose mod.ts is already light (issue 12); the others join this
- * list as they are converted.
- */
-const LIGHT_MODULES = ["mysql", "nginx", "ssh", "systemd", "tcp"];
-
-/** Every module `path` imports statically, transitively (dynamic imports not followed). */
-async function staticGraph(path: string): Promise<string[]> {
-  const output = await new Deno.Command("deno", {
-    args: ["info", "--json", ROOT + path],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
-    roots: string[];
-    modules: {
-      specifier: string;
-      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
-    }[];
-  };
-  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const visit = (specifier: string) => {
-    if (seen.has(specifier)) return;
-    seen.add(specifier);
-    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (dep.code && !dep.isDynamic) visit(dep.code.specifier);
-    }
-  };
-  info.roots.forEach(visit);
-  return [...seen];
-}
-
-Deno.test("a module's mod.ts and what it imports statically load no node: or npm: module", async () => {
-  for (const name of LIGHT_MODULES) {
-    const graph = await staticGraph(`checks/${name}/mod.ts`);
-    assert.ok(graph.length > 1, `${name}: no graph`);
-    assert.deepEqual(graph.filter((s) => /^(node|npm):/.test(s)), [], name);
+Deno.test("every module's mod.ts, and the launcher, load no node: or npm: module statically", async () => {
+  const { MODULES } = await import("../checks/mod.ts");
+  for (const name of MODULES.keys()) {
+    if (name === "postgres") continue; // its split into small files is under way (issue 12)
+    assert.deepEqual(await staticDrivers(`checks/${name}/mod.ts`), [], name);
   }
+  const postgres = new Set(await staticDrivers("checks/postgres/mod.ts")); // see above
+  const registry = (await staticDrivers("checks/mod.ts")).filter((s) => !postgres.has(s));
+  assert.deepEqual(registry, [], "the registry");
 });
 
 Deno.test("the transport, queue and scheduler know nothing of checks or of each other's internals", async () => {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { moduleEnvNames, secretVariables } from "../../src/config_modules.ts";
 import { mysqlConfig as configOf, mysqlSpecs as specs } from "../../tests/support/mysql_check.ts";
-import { staticDrivers } from "../../tests/support/module_graph.ts";
 import { unitError } from "../../tests/support/specs.ts";
 import { mysql } from "./mod.ts";
 
@@ -83,9 +82,4 @@ Deno.test("mysql reads only the variables it lists", () => {
     assert.ok(moduleEnvNames(mysql).includes(name), `${name} is read but not listed`);
   }
   assert.ok(read.size >= 7);
-});
-
-Deno.test("mysql's mod.ts loads neither mysql2 nor any node: module; load() brings the runner", async () => {
-  assert.deepEqual(await staticDrivers("checks/mysql/mod.ts"), []);
-  assert.equal(typeof (await mysql.load()).run, "function");
 });

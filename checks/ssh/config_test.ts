@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { secretVariables } from "../../src/config_modules.ts";
-import { staticDrivers } from "../../tests/support/module_graph.ts";
 import { sshConfig as configOf, sshSpecs as specsOf } from "../../tests/support/ssh_check.ts";
 import { unitConfig, unitError } from "../../tests/support/specs.ts";
 import { ssh } from "./mod.ts";
@@ -87,9 +86,4 @@ Deno.test("parsePins() takes OpenSSH fingerprints in any case of the prefix, pad
   assert.deepEqual(parsePins(` SHA256:${"y".repeat(43)}= ,,`), [`SHA256:${"y".repeat(43)}`]);
   assert.throws(() => parsePins(`SHA256:${"x".repeat(42)}`), /not an OpenSSH SHA256/);
   assert.throws(() => parsePins(`MD5:${"x".repeat(43)}`), /not an OpenSSH SHA256/);
-});
-
-Deno.test("ssh's mod.ts loads neither ssh2 nor any node: module; load() brings the runner", async () => {
-  assert.deepEqual(await staticDrivers("checks/ssh/mod.ts"), []);
-  assert.equal(typeof (await ssh.load()).run, "function");
 });
