@@ -6,7 +6,7 @@
  * network access; it may read files and env (to find the configuration) and
  * run `deno`.
  *
- *   launcher.ts start [--watch] | check [--json] | dev | permissions [--check]
+ *   launcher.ts start [--watch] | check [--json] [NAME…] | validate | dev | permissions [--check]
  *   launcher.ts flags agent|check     one flag per line, nothing started
  *   launcher.ts compile [--print]
  *
@@ -21,7 +21,13 @@
 
 import { devBanner, startDevMock } from "./src/dev_mock.ts";
 import { ChangeWatch } from "./src/file_watch.ts";
-import { computeFlags, configFiles, type FlagsResult } from "./src/launcher_flags.ts";
+import {
+  computeFlags,
+  configFiles,
+  type FlagsResult,
+  validateConfig,
+} from "./src/launcher_flags.ts";
+import { renderValidation, validationCode } from "./src/validate.ts";
 import type { RunMode } from "./src/permissions.ts";
 import {
   graceFor,
@@ -46,13 +52,29 @@ function agentArgs(flags: string[], command: string, rest: string[]): string[] {
   return ["run", "--no-prompt", ...flags, MAIN, command, ...rest];
 }
 
-/** The flags, or the configuration report on stderr. */
-function flagsOrReport(mode: RunMode): FlagsResult & { ok: true } | undefined {
-  const result = computeFlags(mode);
-  if (result.ok) return result;
-  console.error(result.report);
-  return undefined;
+/** The flags (and their warnings on stderr), or the configuration report on stderr. */
+function flagsOrReport(
+  mode: RunMode,
+  names: string[] = [],
+): FlagsResult & { ok: true } | undefined {
+  const result = computeFlags(mode, names);
+  if (!result.ok) {
+    console.error(result.report);
+    return undefined;
+  }
+  for (const w of result.warnings) console.error(`warning: ${w.variable}: ${w.message}`);
+  return result;
 }
+
+const CHECK_HELP = `usage: deno task check [--json] [NAME…]
+
+Runs the enabled checks once and prints a table (exit 1 if any is not ok).
+  NAME…    only the instances with these names, or of these modules
+           (an instance's name is its name: in the checks file, or the
+           module's name for the one configured through the environment)
+  --json   one JSON event per line on stdout instead of the table
+  --help   this text
+An unknown NAME is exit code 2; deno task validate lists the instances.`;
 
 /** `start --watch` and `dev`: the agent restarted on every change, until a stop signal. */
 async function watched(signals: Signals, rest: string[], companion?: Promise<unknown>) {
@@ -91,11 +113,31 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       result.flags.forEach((f) => console.log(f));
       return 0;
     }
-    case "start":
+    case "validate": {
+      const validation = validateConfig();
+      console.log(renderValidation(validation));
+      return validationCode(validation);
+    }
     case "check": {
-      const watch = command === "start" && rest.includes("--watch");
+      if (rest.includes("--help") || rest.includes("-h")) {
+        console.log(CHECK_HELP);
+        return 0;
+      }
+      const bad = rest.find((a) => a.startsWith("-") && a !== "--json");
+      if (bad) {
+        console.error(`unknown option ${JSON.stringify(bad)}\n\n${CHECK_HELP}`);
+        return 2;
+      }
+      const names = rest.filter((a) => !a.startsWith("-"));
+      const first = flagsOrReport("check", names);
+      if (!first) return 2;
+      const child = spawnDeno(agentArgs(first.flags, command, rest));
+      return await superviseOnce(child, signals, graceFor(first.shutdownFlushMs));
+    }
+    case "start": {
+      const watch = rest.includes("--watch");
       const args = rest.filter((a) => a !== "--watch");
-      const first = flagsOrReport(command === "check" ? "check" : "agent");
+      const first = flagsOrReport("agent");
       if (!first) return 2;
       if (watch) return await watched(signals, args);
       const child = spawnDeno(agentArgs(first.flags, command, args));
@@ -136,7 +178,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
     }
     default:
       console.error(
-        `usage: launcher.ts start [--watch]|check|dev|permissions|flags|compile (got ${
+        `usage: launcher.ts start [--watch]|check|validate|dev|permissions|flags|compile (got ${
           JSON.stringify(command)
         })`,
       );

@@ -10,7 +10,9 @@
 import { formatProblems } from "./config.ts";
 import { envFilePaths, loadEnv } from "./env_files.ts";
 import { loadAgentConfig } from "./load.ts";
+import type { ConfigWarning } from "./config_modules.ts";
 import { computePermissions, flagsProblem, permissionFlags, type RunMode } from "./permissions.ts";
+import { selectInstances, type Validation } from "./validate.ts";
 
 /** The flags for one agent start, or the report of a configuration that cannot start. */
 export type FlagsResult =
@@ -20,18 +22,31 @@ export type FlagsResult =
     /** `SHUTDOWN_FLUSH_SECONDS` in ms: how long the agent may take to stop. */
     shutdownFlushMs: number;
     monitoringUrl: URL;
+    /** Typos in the process environment's names, for the launcher to print. */
+    warnings: ConfigWarning[];
   }
   | { ok: false; report: string };
 
 /**
  * Reads the configuration afresh (env files, the environment) and computes
- * the flags for `mode`. The host name is not looked up: the launcher only
- * computes flags and needs no `--allow-sys`.
+ * the flags for `mode`; with `names` (`deno task check NAME…`) only for the
+ * instances with these names or of these modules. The host name is not
+ * looked up: the launcher only computes flags and needs no `--allow-sys`.
  */
-export function computeFlags(mode: RunMode): FlagsResult {
+export function computeFlags(mode: RunMode, names: string[] = []): FlagsResult {
   const loaded = loadAgentConfig(() => "launcher");
   if (!loaded.ok) return { ok: false, report: formatProblems(loaded.problems) };
-  const flags = permissionFlags(computePermissions(loaded.config, loaded.envFiles, mode));
+  const { selected, unknown } = selectInstances(loaded.config.checks, names);
+  if (unknown.length > 0) {
+    const known = [...new Set(loaded.config.checks.map((c) => c.instance))].join(", ") || "none";
+    return {
+      ok: false,
+      report: `no instance or module named ${unknown.map((n) => JSON.stringify(n)).join(", ")} ` +
+        `(instances: ${known}); see deno task check --help`,
+    };
+  }
+  const config = { ...loaded.config, checks: selected };
+  const flags = permissionFlags(computePermissions(config, loaded.envFiles, mode));
   const problem = flagsProblem(flags);
   if (problem) return { ok: false, report: `config error: ${problem}` };
   return {
@@ -39,6 +54,21 @@ export function computeFlags(mode: RunMode): FlagsResult {
     flags,
     shutdownFlushMs: loaded.config.shutdownFlushMs,
     monitoringUrl: loaded.config.monitoringUrl,
+    warnings: loaded.processTypos,
+  };
+}
+
+/** Everything `deno task validate` reports, computed without contacting anything. */
+export function validateConfig(): Validation {
+  const loaded = loadAgentConfig(() => "(host name)");
+  if (!loaded.ok) return { problems: loaded.problems };
+  const flags = permissionFlags(computePermissions(loaded.config, loaded.envFiles, "agent"));
+  const problem = flagsProblem(flags);
+  return {
+    config: loaded.config,
+    flags,
+    problems: problem ? [{ variable: "", message: problem }] : [],
+    extraWarnings: loaded.processTypos,
   };
 }
 

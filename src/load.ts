@@ -9,13 +9,20 @@
 import { MODULES } from "../checks/mod.ts";
 import { resolveConfig, YAML_LIBRARY_ENV } from "./config.ts";
 import type { ConfigProblem } from "./config_agent.ts";
+import type { ConfigWarning } from "./config_modules.ts";
 import type { AgentConfig } from "./config.ts";
 import { loadEnv } from "./env_files.ts";
 import { envTypos } from "./env_typos.ts";
 import { pathKindSync, readRegularFileSync } from "./read_file.ts";
 
 /** The configuration and the env files that apply to it. */
-export type Loaded = { ok: true; config: AgentConfig; envFiles: string[] } | {
+export type Loaded = {
+  ok: true;
+  config: AgentConfig;
+  envFiles: string[];
+  /** Typos among the process environment's names, which only a process that may list them sees. */
+  processTypos: ConfigWarning[];
+} | {
   ok: false;
   problems: ConfigProblem[];
 };
@@ -45,9 +52,11 @@ export function loadAgentConfig(hostname: () => string = () => Deno.hostname()):
     readFile: (path) => readRegularFileSync(path),
   });
   if (!result.ok) return result;
-  const typos = envTypos(new Set([...env.fileNames, ...processEnvNames()]), MODULES);
-  result.config.warnings.push(...typos);
-  return { ok: true, config: result.config, envFiles: env.files };
+  // Typos of the env files: the agent sees these itself and logs them with its other warnings.
+  result.config.warnings.push(...envTypos(env.fileNames, MODULES));
+  const fileNames = new Set(env.fileNames);
+  const processTypos = envTypos(processEnvNames().filter((n) => !fileNames.has(n)), MODULES);
+  return { ok: true, config: result.config, envFiles: env.files, processTypos };
 }
 
 /**

@@ -18,6 +18,28 @@ export interface AgentStatus {
   skipped_runs: number;
 }
 
+/**
+ * Writes the status file now and every 5 s; returns the function that stops
+ * it. A failed write is logged, never fatal (the agent's job is the checks).
+ */
+export function startStatusWriter(
+  path: string | undefined,
+  snapshot: () => AgentStatus,
+  warn: (message: string, fields: Record<string, unknown>) => void,
+): () => void {
+  if (!path) return () => {};
+  const write = () => {
+    try {
+      Deno.writeTextFileSync(path, JSON.stringify(snapshot()) + "\n");
+    } catch (error) {
+      warn("cannot write the status file", { path, error });
+    }
+  };
+  write();
+  const timer = setInterval(write, 5_000);
+  return () => clearInterval(timer);
+}
+
 /** Parses a status file's text; undefined when it is not one. */
 export function parseStatus(text: string): AgentStatus | undefined {
   try {
