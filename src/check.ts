@@ -182,6 +182,8 @@ export interface OptionSpec {
   secret?: boolean;
   /** The default, as written in the docs; absent when there is none. */
   default?: string;
+  /** The module cannot run without it (for the docs; `parse` says so when it is missing). */
+  required?: boolean;
   /** One sentence for the docs. */
   doc: string;
 }

@@ -25,10 +25,11 @@ export const MYSQL_OPTIONS: readonly OptionSpec[] = [
   {
     name: "host",
     kind: "string",
+    required: true,
     doc: "host name or IP address; IPv6 with or without brackets (`::1`, `[::1]`); no port here",
   },
   { name: "port", kind: "integer", default: "3306", doc: "TCP port, 1–65535" },
-  { name: "user", kind: "string", doc: "the account the check logs in with" },
+  { name: "user", kind: "string", required: true, doc: "the account the check logs in with" },
   {
     name: "password",
     kind: "string",

@@ -23,6 +23,7 @@ export const nginx: CheckModule<NginxConfig> = {
   options: [{
     name: "status_url",
     kind: "url",
+    required: true,
     doc:
       "URL of the stub_status page, `http://` or `https://`, e.g. `http://127.0.0.1/nginx_status`; credentials in it are secrets",
   }],

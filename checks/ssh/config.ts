@@ -38,9 +38,14 @@ export interface SshConfig {
 
 /** The options this module reads (`SSH_<NAME>` in the environment). */
 export const SSH_OPTIONS: readonly OptionSpec[] = [
-  { name: "host", kind: "string", doc: "server name or address; IPv6 as `::1` or `[::1]`" },
+  {
+    name: "host",
+    kind: "string",
+    required: true,
+    doc: "server name or address; IPv6 as `::1` or `[::1]`",
+  },
   { name: "port", kind: "integer", default: "22", doc: "port 1–65535" },
-  { name: "user", kind: "string", doc: "account to log in as" },
+  { name: "user", kind: "string", required: true, doc: "account to log in as" },
   {
     name: "key_path",
     kind: "path",

@@ -24,6 +24,7 @@ export const systemd: CheckModule<SystemdConfig> = {
   options: [{
     name: "services",
     kind: "list",
+    required: true,
     doc: "comma list (or YAML list) of unit names; a name without a type suffix means `.service`",
   }],
   parse: parseSystemd,

@@ -80,6 +80,7 @@ export const tcp: CheckModule<TcpConfig> = {
   options: [{
     name: "checks",
     kind: "list",
+    required: true,
     doc: "comma list (or YAML list) of `host:port`; IPv6 literals in brackets: `[::1]:80`",
   }],
   parse,

@@ -1,0 +1,27 @@
+/**
+ * Documentation held to the code: each module's options table is the one its
+ * declarations make (both the variable and the checks-file key).
+ */
+
+import assert from "node:assert/strict";
+import { MODULES } from "../checks/mod.ts";
+import { BEGIN, END, normalizeTable, optionsTable } from "../src/options_doc.ts";
+import { ROOT } from "./support/processes.ts";
+
+Deno.test("each module's README holds the options table its declarations make (deno task docs)", async () => {
+  for (const module of MODULES.values()) {
+    const readme = await Deno.readTextFile(`${ROOT}checks/${module.name}/README.md`);
+    const begin = readme.indexOf(BEGIN);
+    const end = readme.indexOf(END);
+    assert.ok(begin >= 0 && end > begin, `${module.name}: no generated options table`);
+    const written = readme.slice(begin + BEGIN.length, end).trim();
+    assert.equal(
+      normalizeTable(written),
+      normalizeTable(optionsTable(module)),
+      `${module.name}: run deno task docs`,
+    );
+    for (const option of module.options) {
+      assert.ok(written.includes(`(\`${option.name}\`)`), `${module.name}: ${option.name}`);
+    }
+  }
+});
