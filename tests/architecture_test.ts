@@ -46,12 +46,9 @@ Deno.test("check modules import only the check interface and its helpers", async
 Deno.test("every module's mod.ts, and the launcher, load no node: or npm: module statically", async () => {
   const { MODULES } = await import("../checks/mod.ts");
   for (const name of MODULES.keys()) {
-    if (name === "postgres") continue; // its split into small files is under way (issue 12)
     assert.deepEqual(await staticDrivers(`checks/${name}/mod.ts`), [], name);
   }
-  const postgres = new Set(await staticDrivers("checks/postgres/mod.ts")); // see above
-  const registry = (await staticDrivers("checks/mod.ts")).filter((s) => !postgres.has(s));
-  assert.deepEqual(registry, [], "the registry");
+  assert.deepEqual(await staticDrivers("checks/mod.ts"), [], "the registry");
 });
 
 Deno.test("the transport, queue and scheduler know nothing of checks or of each other's internals", async () => {

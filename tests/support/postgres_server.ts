@@ -273,20 +273,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   return server;
 }
 
-/** Polls `condition` every 50 ms until it is true; throws after `timeoutMs`. */
-export async function until(
-  what: string,
-  condition: () => Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 /** One accepted connection of a {@link scriptedListener}. */
 export interface ScriptedConnection {
   /** Bytes received so far. */
@@ -335,4 +321,6 @@ export const backendMessage = {
   authOk: (): Uint8Array => new Uint8Array([0x52, 0, 0, 0, 8, 0, 0, 0, 0]),
   /** ReadyForQuery, idle. */
   ready: (): Uint8Array => new Uint8Array([0x5a, 0, 0, 0, 5, 0x49]),
+  /** AuthenticationCleartextPassword: the client answers with a PasswordMessage. */
+  cleartext: (): Uint8Array => new Uint8Array([0x52, 0, 0, 0, 8, 0, 0, 0, 3]),
 };
