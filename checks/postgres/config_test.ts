@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { moduleEnvNames, resolveEnvModule, secretVariables } from "../../src/config_modules.ts";
-import { createRedactor } from "../../src/redact.ts";
+import { moduleEnvNames, secretVariables } from "../../src/config_modules.ts";
+import { agentRedactor } from "../../tests/support/module_secrets.ts";
 import { assertNoSecret, configOf, envReader } from "../../tests/support/postgres_check.ts";
 import { unitConfig, unitError } from "../../tests/support/specs.ts";
 import { postgres as postgresCheck } from "./mod.ts";
@@ -103,9 +103,11 @@ Deno.test("postgres's password reaches the central redactor in every form a driv
   // The module no longer scrubs its own messages: the agent's one redactor,
   // fed with what the configuration declares secret, must catch the password.
   const password = 'p@ss/wörd "x"';
-  const env = envReader({ POSTGRES_HOST: "db", POSTGRES_USER: "u", POSTGRES_PASSWORD: password });
-  const { secrets } = resolveEnvModule(postgresCheck, env, { intervalMs: 1, timeoutMs: 1 }, []);
-  const redactor = createRedactor(secrets);
+  const redactor = agentRedactor(postgresCheck, {
+    POSTGRES_HOST: "db",
+    POSTGRES_USER: "u",
+    POSTGRES_PASSWORD: password,
+  });
   const leaky = {
     target: "db:5432/postgres",
     status: "error",
