@@ -31,6 +31,7 @@ import {
 import { echo } from "./config_values.ts";
 import type { NamedSecret } from "./redact.ts";
 import type { ReadFile } from "./secret_files.ts";
+import { unreadableWhy } from "./read_file.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** The resolved configuration. */
@@ -189,11 +190,7 @@ function readChecksFile(
   try {
     text = (options.readFile ?? noFiles)(path);
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
-      ? "not allowed to read it"
-      : (error as Error).message;
+    const why = unreadableWhy(error);
     problems.push({ variable: "AGENT_CHECKS_FILE", message: `cannot read ${path}: ${why}` });
     return undefined;
   }

@@ -7,7 +7,7 @@
 
 import { parse } from "dotenv";
 import type { EnvReader } from "./check.ts";
-import { FileShapeError } from "./read_file.ts";
+import { unreadableWhy } from "./read_file.ts";
 
 /** I/O the loader needs; passed in so tests can use plain maps. */
 export interface EnvSources {
@@ -57,15 +57,7 @@ export function loadEnv(sources: EnvSources): LoadedEnv {
       text = sources.readTextFile(path);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound && !explicit) continue;
-      const why = error instanceof Deno.errors.NotFound
-        ? "no such file"
-        : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
-        ? "not allowed to read it"
-        : error instanceof Deno.errors.IsADirectory
-        ? "it is a directory"
-        : error instanceof FileShapeError
-        ? error.why
-        : (error as Error).message;
+      const why = unreadableWhy(error);
       return {
         ok: false,
         variable: explicit ? "AGENT_ENV_FILE" : path,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CheckResult, Status } from "./check.ts";
+import type { CheckResult, Reason, Status } from "./check.ts";
 import type { CheckOutcome } from "./protocol.ts";
 
 /** What the outcome functions need to know of the check. */
@@ -21,6 +21,26 @@ export interface OutcomeSubject {
 
 const STATUSES: readonly Status[] = ["ok", "warn", "error"];
 
+/** An error outcome for one target of the check. */
+function errorOutcome(
+  check: OutcomeSubject,
+  target: string,
+  reason: Reason,
+  message: string,
+  durationMs: number,
+): CheckOutcome {
+  return {
+    module: check.module,
+    instance: check.instance,
+    labels: check.labels,
+    target,
+    status: "error",
+    reason,
+    message,
+    duration_ms: durationMs,
+  };
+}
+
 /** A module's answer as outcomes; every declared target gets one. */
 export function outcomesOf(
   check: OutcomeSubject,
@@ -31,16 +51,13 @@ export function outcomesOf(
   const outcomes: CheckOutcome[] = [];
   for (const r of results) {
     if (!r || typeof r.target !== "string" || !STATUSES.includes(r.status)) {
-      outcomes.push({
-        module: check.module,
-        instance: check.instance,
-        labels: check.labels,
-        target: check.targets[0] ?? check.key,
-        status: "error",
-        reason: "internal",
-        message: `${check.module} check returned a malformed result`,
-        duration_ms: durationMs,
-      });
+      outcomes.push(errorOutcome(
+        check,
+        check.targets[0] ?? check.key,
+        "internal",
+        `${check.module} check returned a malformed result`,
+        durationMs,
+      ));
       continue;
     }
     const outcome: CheckOutcome = {
@@ -62,16 +79,13 @@ export function outcomesOf(
   }
   for (const target of check.targets) {
     if (outcomes.some((o) => o.target === target)) continue;
-    outcomes.push({
-      module: check.module,
-      instance: check.instance,
-      labels: check.labels,
+    outcomes.push(errorOutcome(
+      check,
       target,
-      status: "error",
-      reason: "internal",
-      message: `${check.module} check returned no result for ${target}`,
-      duration_ms: durationMs,
-    });
+      "internal",
+      `${check.module} check returned no result for ${target}`,
+      durationMs,
+    ));
   }
   return outcomes;
 }
@@ -84,14 +98,13 @@ export function timeoutOutcomes(
 ): CheckOutcome[] {
   const during = phase === undefined ? "" : ` during ${phase}`;
   return check.targets.map((target) => ({
-    module: check.module,
-    instance: check.instance,
-    labels: check.labels,
-    target,
-    status: "error",
-    reason: "timeout",
-    message: `${check.module} check of ${target} timed out after ${check.timeoutMs} ms${during}`,
-    duration_ms: elapsedMs,
+    ...errorOutcome(
+      check,
+      target,
+      "timeout",
+      `${check.module} check of ${target} timed out after ${check.timeoutMs} ms${during}`,
+      elapsedMs,
+    ),
     ...(phase === undefined ? {} : { details: { phase } }),
   }));
 }
@@ -103,16 +116,15 @@ export function internalOutcomes(
   elapsedMs: number,
 ): CheckOutcome[] {
   const text = error instanceof Error ? error.message : String(error);
-  return check.targets.map((target) => ({
-    module: check.module,
-    instance: check.instance,
-    labels: check.labels,
-    target,
-    status: "error",
-    reason: "internal",
-    message: `${check.module} check failed internally: ${text}`,
-    duration_ms: elapsedMs,
-  }));
+  return check.targets.map((target) =>
+    errorOutcome(
+      check,
+      target,
+      "internal",
+      `${check.module} check failed internally: ${text}`,
+      elapsedMs,
+    )
+  );
 }
 
 /** A module's timeout outcome carries the phase too, when the module did not say it. */

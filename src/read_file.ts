@@ -48,6 +48,17 @@ export function readRegularFileSync(path: string, maxBytes = MAX_CONFIG_FILE_BYT
   }
 }
 
+/** Why a file could not be read, in a few words for a configuration message. */
+export function unreadableWhy(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file";
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return "not allowed to read it";
+  }
+  if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (error instanceof FileShapeError) return error.why;
+  return (error as Error).message;
+}
+
 /** What `path` names, for config checks; `unknown` when this process may not look. */
 export function pathKindSync(path: string): PathKind {
   try {

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { unreadableWhy } from "./read_file.ts";
+
 /** Reads a file's text; throws as `Deno.readTextFileSync` would. */
 export type ReadFile = (path: string) => string;
 
@@ -47,11 +49,7 @@ export function readSecret(
     if (content === "") return { ok: false, message: `${names.file}: the file ${path} is empty` };
     return { ok: true, value: content, file: path };
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
-      ? "not allowed to read it"
-      : (error as Error).message;
+    const why = unreadableWhy(error);
     return { ok: false, message: `${names.file}: cannot read ${path}: ${why}` };
   }
 }
