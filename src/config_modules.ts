@@ -174,12 +174,15 @@ export function resolveFileInstance(
     const key = keyOf(variable);
     return key === undefined ? undefined : file.options.get(key)?.value;
   };
-  // Module messages name variables (POSTGRES_PORT: …): say them in the file's words.
+  // Module messages name variables (POSTGRES_PORT: …): say them in the file's words, at the
+  // key's position when the message is about one key (a variable's name, or the key itself).
   const rename = (text: string) => {
-    const variable = /^([A-Z][A-Z0-9_]*): /.exec(text)?.[1];
-    const key = variable ? keyOf(variable) : undefined;
+    const lead = /^([A-Za-z][A-Za-z0-9_]*): /.exec(text)?.[1];
+    const key = lead === undefined
+      ? undefined
+      : keyOf(lead) ?? (file.options.has(lead) ? lead : undefined);
     const located = key !== undefined
-      ? `${file.options.get(key)?.where ?? file.where}: ${key}: ${text.slice(variable!.length + 2)}`
+      ? `${file.options.get(key)?.where ?? file.where}: ${key}: ${text.slice(lead!.length + 2)}`
       : `${file.where}: ${text}`;
     return located.replace(
       new RegExp(`\\b${prefix}([A-Z0-9_]+)\\b`, "g"),
@@ -195,7 +198,7 @@ export function resolveFileInstance(
       return readSecret(
         file.options.get(key)?.value,
         file.options.get(`${key}_file`)?.value,
-        { direct: `${file.where}: ${key}`, file: `${file.where}: ${key}_file` },
+        { direct: key, file: `${key}_file` },
         readFile,
       );
     },

@@ -25,3 +25,22 @@ Deno.test("each module's README holds the options table its declarations make (d
     }
   }
 });
+
+Deno.test("examples/checks.yaml resolves: every instance valid once its secret files exist", async () => {
+  const { resolveConfig } = await import("../src/config.ts");
+  const path = `${ROOT}examples/checks.yaml`;
+  const text = await Deno.readTextFile(path);
+  const result = resolveConfig(
+    (name) => ({ AGENT_ID: "web-1", AGENT_CHECKS_FILE: path } as Record<string, string>)[name],
+    {
+      modules: MODULES,
+      hostname: () => "h",
+      readFile: (p) => (p === path ? text : p.startsWith("/run/secrets/") ? "secret\n" : ""),
+    },
+  );
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const broken = result.config.checks.filter((c) => !c.ok);
+  assert.deepEqual(broken.map((c) => !c.ok && c.error), []);
+  const instances = new Set(result.config.checks.map((c) => c.module.name));
+  assert.deepEqual([...instances].sort(), [...MODULES.keys()].sort(), "every module is shown");
+});
