@@ -26,8 +26,8 @@ import {
   moduleEnvNames,
   moduleTiming,
   resolveEnvInstance,
-  resolveFileInstance,
 } from "./config_modules.ts";
+import { resolveFileInstance } from "./config_file_instance.ts";
 import { echo } from "./config_values.ts";
 import type { NamedSecret } from "./redact.ts";
 import type { ReadFile } from "./secret_files.ts";
