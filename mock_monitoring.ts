@@ -180,7 +180,12 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
     return seq;
   }
 
-  /** One text frame: one event object or an array of them; acks the highest seq. */
+  /**
+   * One text frame: one event object or an array of them. Acks the last
+   * event of the frame by its run and seq (and id): cumulative over what this
+   * connection carried, and unambiguous when spooled events of an earlier
+   * run come before new ones (PROTOCOL.md).
+   */
   function onFrame(socket: WebSocket, data: unknown): void {
     let parsed: unknown;
     try {
@@ -192,13 +197,19 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
       log("INVALID frame: not JSON", "info");
       return;
     }
-    let highest: number | undefined;
+    let last: { seq: number; run?: string; id?: string } | undefined;
     for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
       const seq = receive(item);
-      if (seq !== undefined && (highest === undefined || seq > highest)) highest = seq;
+      if (seq === undefined) continue;
+      const { run, id } = Object(item) as { run?: unknown; id?: unknown };
+      last = {
+        seq,
+        ...(typeof run === "string" ? { run } : {}),
+        ...(typeof id === "string" ? { id } : {}),
+      };
     }
-    if (acks && highest !== undefined && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ type: "ack", seq: highest }));
+    if (acks && last !== undefined && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "ack", ...last }));
     }
   }
 

@@ -82,6 +82,14 @@ async function getJson(mock: MockMonitoring, path: string): Promise<unknown> {
   return await response.json();
 }
 
+/** An ack naming the event with this seq, by its run (and id) too. */
+function assertAck(message: unknown, seq: number): void {
+  const ack = message as { type?: string; seq?: number; run?: unknown; id?: unknown };
+  assert.equal(ack.type, "ack", JSON.stringify(message));
+  assert.equal(ack.seq, seq, JSON.stringify(message));
+  assert.equal(typeof ack.run, "string", JSON.stringify(message));
+}
+
 Deno.test("mock says hello, acks by seq, counts valid and invalid events", async () => {
   await withMock({}, async (mock, lines) => {
     assert.ok(mock.port > 0);
@@ -98,15 +106,15 @@ Deno.test("mock says hello, acks by seq, counts valid and invalid events", async
         duration_ms: 1.2,
       });
       client.send(ok);
-      assert.deepEqual(await client.next(), { type: "ack", seq: 1 });
+      assertAck(await client.next(), 1);
 
       const bad = { ...events.check({ module: "tcp", target: "x", status: "ok", duration_ms: 1 }) };
       client.send({ ...bad, status: "bad" });
-      assert.deepEqual(await client.next(), { type: "ack", seq: 2 }); // received, even if invalid
+      assertAck(await client.next(), 2); // received, even if invalid
 
       client.send("not json at all"); // no seq, so no ack: the next ack proves it was handled
       client.send(events.check({ module: "tcp", target: "y", status: "ok", duration_ms: 1 }));
-      assert.deepEqual(await client.next(), { type: "ack", seq: 3 });
+      assertAck(await client.next(), 3);
 
       const stats = await getJson(mock, "/stats") as Record<string, number>;
       assert.equal(stats.connections_total, 1);
@@ -138,7 +146,7 @@ Deno.test("mock acks the highest seq of an array frame and marks a resend by id"
     try {
       await first.next(); // hello
       first.send(batch);
-      assert.deepEqual(await first.next(), { type: "ack", seq: 3 });
+      assertAck(await first.next(), 3);
     } finally {
       await first.close();
     }
@@ -148,12 +156,12 @@ Deno.test("mock acks the highest seq of an array frame and marks a resend by id"
     try {
       await second.next(); // hello
       second.send(batch[2]);
-      assert.deepEqual(await second.next(), { type: "ack", seq: 3 });
+      assertAck(await second.next(), 3);
       events.check({ module: "tcp", target: "dropped", status: "ok", duration_ms: 1 }); // seq 4, never sent
       second.send(
         events.check({ module: "tcp", target: "127.0.0.1:22", status: "ok", duration_ms: 1 }),
       );
-      assert.deepEqual(await second.next(), { type: "ack", seq: 5 });
+      assertAck(await second.next(), 5);
     } finally {
       await second.close();
     }
@@ -185,7 +193,7 @@ Deno.test("mock treats seq restarting at 1 as an agent restart, not a gap", asyn
       client.send(before.check({ module: "tcp", target: "a", status: "ok", duration_ms: 1 }));
       await client.next();
       client.send(factory().check({ module: "tcp", target: "a", status: "ok", duration_ms: 1 }));
-      assert.deepEqual(await client.next(), { type: "ack", seq: 1 });
+      assertAck(await client.next(), 1);
     } finally {
       await client.close();
     }

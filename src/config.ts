@@ -45,6 +45,12 @@ export interface AgentConfig extends Omit<AgentSettings, "agentIdRaw"> {
   envNames: string[];
   /** Files the configuration reads besides the env files: the checks file and secret files. */
   readFiles: string[];
+  /**
+   * `host:port` entries the agent process itself dials or listens on besides
+   * the monitoring server (e.g. a metrics listener): added to `--allow-net`
+   * in agent mode only.
+   */
+  agentNet: string[];
   /** Every secret value to redact from logs and events, with where it came from. */
   secrets: NamedSecret[];
   /** What the agent logs at start (and `validate` prints): valid, but likely a mistake. */
@@ -174,6 +180,7 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
       checks,
       envNames: [...envNames],
       readFiles: [...new Set(readFiles)],
+      agentNet: [],
       secrets: secrets.filter((s) => s.value !== ""),
       warnings,
     },

@@ -54,7 +54,10 @@ export function computePermissions(
   const read = new Set<string>([...envFiles, ...config.readFiles]);
   const run = new Set<string>();
   const env = new Set<string>(config.envNames);
-  if (mode === "agent") net.add(monitoringHost(config.monitoringUrl));
+  if (mode === "agent") {
+    net.add(monitoringHost(config.monitoringUrl));
+    config.agentNet.forEach((entry) => net.add(entry));
+  }
   for (const check of config.checks) {
     if (!check.ok) continue;
     check.needs.net?.forEach((h) => net.add(h));
