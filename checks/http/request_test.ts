@@ -94,3 +94,31 @@ Deno.test("http: a chunked body with a match, and a body over the cap cut there"
     await long.close();
   }
 });
+
+Deno.test("http: a redirect whose Location is not a URL is reported as written, followed or not", async () => {
+  const peer = rawPeer(() =>
+    "HTTP/1.1 302 Found\r\nLocation: http://[oops\r\nContent-Length: 0\r\n\r\n"
+  );
+  try {
+    const reported = await runHttp({ HTTP_URL: `http://127.0.0.1:${peer.port}/` });
+    assertVerdict(
+      reported,
+      "error",
+      "http_status",
+      /answered HTTP 302 Found, expected 200-299: a redirect to http:\/\/\[oops, not followed/,
+    );
+    assert.equal(reported.details?.location, "http://[oops");
+    const followed = await runHttp({
+      HTTP_URL: `http://127.0.0.1:${peer.port}/`,
+      HTTP_FOLLOW_REDIRECTS: "1",
+    });
+    assertVerdict(
+      followed,
+      "error",
+      "http_status",
+      /answered HTTP 302 with a Location that is not a URL$/,
+    );
+  } finally {
+    await peer.close();
+  }
+});

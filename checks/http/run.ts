@@ -152,7 +152,7 @@ function checkStatus(config: HttpConfig, url: URL, answer: Answer, redirects: nu
   }, expected ${describeRanges(config.expectStatus)}`;
   const location = headers.get("location");
   if (REDIRECTS.has(status) && location !== null) {
-    details.location = shortUrl(new URL(location, url).href);
+    details.location = shortUrl(URL.parse(location, url)?.href ?? location);
     message += config.followRedirects === 0
       ? `: a redirect to ${details.location}, not followed (HTTP_FOLLOW_REDIRECTS=0)`
       : `: a redirect to ${details.location}, past the ${redirects} followed (HTTP_FOLLOW_REDIRECTS=${config.followRedirects})`;
