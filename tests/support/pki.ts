@@ -82,9 +82,18 @@ commonName = supplied
 organizationName = optional
 `;
 
-/** Makes the CA and every leaf in a new temp dir (readable by nginx's workers). */
+/** Makes the CA and every leaf in a new temp dir (readable by nginx's workers); nothing is left behind on failure. */
 export async function makePki(): Promise<Pki> {
   const dir = await Deno.makeTempDir({ prefix: "kozak-pki-" });
+  try {
+    return await fill(dir);
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true });
+    throw error;
+  }
+}
+
+async function fill(dir: string): Promise<Pki> {
   await Deno.chmod(dir, 0o755);
   await Deno.mkdir(`${dir}/issued`);
   await Deno.writeTextFile(`${dir}/ca.cnf`, CA_CONFIG);
