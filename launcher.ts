@@ -141,13 +141,10 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       const first = flagsOrReport("agent");
       if (!first) return 2;
       if (watch) return await watched(signals, args);
-      let prepared: FlagsResult = first;
+      // The first start uses the flags computed above; a restart for a reload computes them again.
+      let starts = 0;
       return await superviseAgent(
-        () => {
-          const flags = prepared;
-          prepared = computeFlags("agent"); // a restart for a reload computes them again
-          return flags;
-        },
+        () => starts++ === 0 ? first : computeFlags("agent"),
         (flags) => agentArgs(flags, command, args),
         signals,
       );
