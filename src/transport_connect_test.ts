@@ -216,3 +216,25 @@ Deno.test("upgradeStatus() reads the HTTP status out of Deno's refused-upgrade m
     assert.equal(upgradeStatus(other), undefined, other);
   }
 });
+
+Deno.test("Transport retries quickly while the port refuses connections, then backs off, and delivers at once on return", async () => {
+  const server = await TestWsServer.start({ hello: { acks: true }, autoAck: true });
+  await server.stop(); // the port is closed: connects are refused at the TCP level
+  const h = harness(server.url, { retry: { afterSessionMs: 50, fastMs: 30, fastWindowMs: 200 } });
+  const { clock, transport, queue, attempts } = h;
+  const delays = () => logged(h, "reconnecting to monitoring").map((l) => l.fields?.in_ms);
+  try {
+    pushEvents(queue, 1, 3);
+    transport.start();
+    await until(clock, "eight attempts", () => attempts.length >= 8, { stepMs: 10 });
+    // Every 30 ms for the first 200 ms of the outage, then the exponential backoff (50, 100, …).
+    assert.deepEqual(delays().slice(0, 6), [30, 30, 30, 30, 30, 30]);
+    assert.ok(delays().slice(7).every((d) => Number(d) >= 50), JSON.stringify(delays()));
+    await server.start();
+    await until(clock, "delivery after the return", () => queue.size === 0, { stepMs: 10 });
+    assert.deepEqual(server.seqs(), range(1, 3));
+  } finally {
+    await closeTransport(h, 50);
+    await server.stop();
+  }
+});
