@@ -7,9 +7,12 @@
  * still waiting. On start the events still waiting are read back, in order,
  * and sent first with their original `id`, `seq` and `run`.
  *
- * Durability: records are written with one `write` each, so an agent
- * process that dies (a crash, SIGKILL, an OOM kill) loses nothing the spool
- * accepted — the kernel holds it. The files are fsynced at most every
+ * Durability: an event is written with one `write` as it is queued, so an
+ * agent process that dies (a crash, SIGKILL, an OOM kill) loses no event the
+ * spool accepted — the kernel holds it. Confirmations and drops are written
+ * together every {@link RESOLVE_BATCH_MS}: one that dies with the process
+ * only makes an event be sent again after the restart (the receiver
+ * deduplicates by `id`), never lost. The files are fsynced at most every
  * `syncIntervalMs` (1 s) and at a clean stop, so a power cut or a kernel
  * crash can lose the records of the last second. Torn or corrupt records are
  * skipped and counted, never a reason to refuse to start. When the disk is
@@ -97,6 +100,9 @@ export interface Replay {
 
 const SEGMENT = /^(\d{12})\.wal$/;
 
+/** Confirmations and drops are gathered this long and written in one go. */
+export const RESOLVE_BATCH_MS = 10;
+
 /** The spool. Open with {@link Spool.open}; close at shutdown. */
 export class Spool {
   readonly #dir: string;
@@ -112,6 +118,10 @@ export class Spool {
   #syncTimer: ReturnType<typeof setInterval>;
   #degradedSince: number | undefined;
   #failures = 0;
+  /** Confirmed through this position, not yet written. */
+  #pendingConfirm = 0;
+  #pendingDrops: number[] = [];
+  #resolveTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(options: SpoolOptions, segments: Segment[], confirmed: number) {
     this.#dir = options.dir;
@@ -192,19 +202,34 @@ export class Spool {
     return true;
   }
 
-  /** Every event up to `pos` was confirmed. */
+  /** Every event up to `pos` was confirmed (written within {@link RESOLVE_BATCH_MS}). */
   confirm(pos: number): void {
     if (pos <= this.#confirmedThrough) return;
     this.#confirmedThrough = pos;
-    this.#write({ type: "confirm", pos });
-    this.#collect();
+    this.#pendingConfirm = pos;
+    this.#soon();
   }
 
-  /** One event was dropped (overflow, age) and counted. */
+  /** One event was dropped (overflow, age) and counted (written within {@link RESOLVE_BATCH_MS}). */
   drop(pos: number): void {
-    const segment = this.#segments.find((s) => hasEvent(s.events, pos));
-    if (!this.#write({ type: "drop", pos })) return;
-    segment?.dropped.add(pos);
+    this.#segments.find((s) => hasEvent(s.events, pos))?.dropped.add(pos);
+    this.#pendingDrops.push(pos);
+    this.#soon();
+  }
+
+  #soon(): void {
+    if (this.#resolveTimer !== undefined) return;
+    this.#resolveTimer = setTimeout(() => this.#writeResolutions(), RESOLVE_BATCH_MS);
+    Deno.unrefTimer(this.#resolveTimer);
+  }
+
+  /** Writes the gathered drops and confirmation, then deletes what they resolved. */
+  #writeResolutions(): void {
+    clearTimeout(this.#resolveTimer);
+    this.#resolveTimer = undefined;
+    for (const pos of this.#pendingDrops.splice(0)) this.#write({ type: "drop", pos });
+    if (this.#pendingConfirm > 0) this.#write({ type: "confirm", pos: this.#pendingConfirm });
+    this.#pendingConfirm = 0;
     this.#collect();
   }
 
@@ -215,6 +240,7 @@ export class Spool {
    * events themselves. Returns false when the rewrite failed too.
    */
   rewrite(waiting: SpooledEvent[]): boolean {
+    this.#writeResolutions();
     const old = this.#segments.splice(0);
     this.#file?.close();
     this.#file = undefined;
@@ -247,9 +273,10 @@ export class Spool {
     }
   }
 
-  /** Syncs and closes the current segment. */
+  /** Writes what is gathered, syncs and closes the current segment. */
   close(): void {
     clearInterval(this.#syncTimer);
+    this.#writeResolutions();
     this.sync();
     this.#file?.close();
     this.#file = undefined;

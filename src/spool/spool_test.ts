@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EventQueue } from "../queue.ts";
-import { denoSpoolFs, Spool, type SpoolFs } from "./spool.ts";
+import { denoSpoolFs, RESOLVE_BATCH_MS, Spool, type SpoolFs } from "./spool.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const event = (pos: number, bytes = 40) => ({
@@ -17,6 +17,9 @@ async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void>
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** Lets the batched confirmations and drops be written. */
+const settle = () => new Promise((r) => setTimeout(r, RESOLVE_BATCH_MS + 20));
 
 const files = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
@@ -46,17 +49,21 @@ Deno.test("spool files are 0600 in a 0700 directory", () =>
   }));
 
 Deno.test("a segment is deleted once it and every older one hold nothing waiting", () =>
-  withDir((dir) => {
+  withDir(async (dir) => {
     const { spool } = Spool.open({ dir, log: quiet, segmentBytes: 300 });
     for (let pos = 1; pos <= 12; pos++) spool.append(event(pos));
     const many = files(dir).length;
     assert.ok(many >= 4, `${many} segments`);
     spool.drop(12); // in the newest segment: nothing can go yet
+    await settle();
     assert.equal(files(dir).length, many);
     spool.confirm(6);
+    assert.equal(files(dir).length, many, "confirmations are written in batches");
+    await settle();
     const fewer = files(dir).length;
     assert.ok(fewer < many, `${fewer} of ${many}`);
     spool.confirm(11);
+    await settle();
     assert.equal(files(dir).length, 1, "only the current segment is left");
     spool.close();
     const again = Spool.open({ dir, log: quiet });
