@@ -13,13 +13,14 @@ import { createDropLog } from "./drop_log.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { loadRunners, scheduleInstances } from "./instances.ts";
 import type { Logger } from "./log.ts";
+import { AgentMetrics } from "./metrics/agent_metrics.ts";
 import { missingNeeds, monitoringHost } from "./permissions.ts";
 import { type AgentEvent, EventFactory } from "./protocol.ts";
 import { EventQueue } from "./queue.ts";
 import type { Redactor } from "./redact.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createStateLog } from "./state_log.ts";
-import { startStatusWriter } from "./status_file.ts";
+import { type AgentStatus, startStatusWriter } from "./status_file.ts";
 import { waitForStop } from "./stop_signals.ts";
 import { Transport } from "./transport.ts";
 import { VERSION } from "./version.ts";
@@ -70,10 +71,35 @@ export async function runAgent(
     log,
     sink: (outcome) => {
       stateLog(outcome);
+      metrics.record(outcome);
       emit(factory.check(outcome));
     },
   });
 
+  const snapshot = (): AgentStatus => ({
+    ts: new Date().toISOString(),
+    agent: config.agentId,
+    version: VERSION,
+    uptime_s: uptime(),
+    connected: transport.connected,
+    queue: { size: queue.size, dropped: queue.dropped, max: queue.max },
+    skipped_runs: scheduler.skipped,
+    ...metrics.statusFields(),
+  });
+  const metrics = new AgentMetrics(config, {
+    log,
+    run: factory.run,
+    redactor,
+    queue,
+    transport,
+    scheduler,
+    status: snapshot,
+  });
+  const metricsProblem = await metrics.start();
+  if (metricsProblem) {
+    log.error(metricsProblem);
+    return 2;
+  }
   log.info("kozak agent starting", {
     version: VERSION,
     agent: config.agentId,
@@ -92,15 +118,7 @@ export async function runAgent(
       interval_s: config.heartbeatIntervalMs / 1000,
     })));
   scheduler.start();
-  const stopStatus = startStatusWriter(config.statusFile, () => ({
-    ts: new Date().toISOString(),
-    agent: config.agentId,
-    version: VERSION,
-    uptime_s: uptime(),
-    connected: transport.connected,
-    queue: { size: queue.size, dropped: queue.dropped },
-    skipped_runs: scheduler.skipped,
-  }), log.warn);
+  const stopStatus = startStatusWriter(config.statusFile, snapshot, log.warn);
 
   // Reload (SIGHUP) is not built yet; until it is, a hangup must not end the agent.
   const signal = await waitForStop(() => log.warn("reload is not supported yet; ignoring SIGHUP"));
@@ -109,11 +127,13 @@ export async function runAgent(
   scheduler.stop();
   stopHeartbeat();
   stopStatus();
+  const metricsStopped = metrics.stop(config.shutdownFlushMs);
   const flushed = await transport.flush(config.shutdownFlushMs);
   drops.flush();
   clearInterval(dropTimer);
   if (!flushed) log.warn(`${queue.size} event(s) not delivered before exit`);
   await transport.close();
+  await metricsStopped;
   const { acked, written } = transport.delivery;
   log.info("stopped", {
     // Written to a server that does not acknowledge is not known to be delivered.

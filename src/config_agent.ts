@@ -19,6 +19,12 @@ import {
   seconds,
 } from "./config_values.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+import {
+  METRICS_ENV,
+  METRICS_SECRET_ENV,
+  type MetricsSettings,
+  resolveMetricsSettings,
+} from "./metrics/config.ts";
 import { OVERFLOW_POLICIES, type OverflowPolicy } from "./queue.ts";
 import { type ReadFile, readSecret } from "./secret_files.ts";
 
@@ -42,10 +48,11 @@ export const AGENT_ENV = [
   "AGENT_STATUS_FILE",
   "AGENT_CHECKS_FILE",
   "MONITORING_TOKEN_FILE",
+  ...METRICS_ENV,
 ] as const;
 
 /** Agent-wide variables whose values are secrets. */
-export const AGENT_SECRET_ENV = ["MONITORING_TOKEN"] as const;
+export const AGENT_SECRET_ENV = ["MONITORING_TOKEN", ...METRICS_SECRET_ENV] as const;
 
 /**
  * The largest `QUEUE_MAX_EVENTS`. A queued event costs about 0.5–1.8 KB of
@@ -95,6 +102,8 @@ export interface AgentSettings {
   /** Extension: a file the agent rewrites every few seconds with its state (for health checks). */
   statusFile?: string;
   monitoringConnectTimeoutMs: number;
+  /** `METRICS_LISTEN` and `REMOTE_WRITE_*` (src/metrics/config.ts). */
+  metrics: MetricsSettings;
 }
 
 /** Reads the agent-wide settings; every bad value is added to `problems`. */
@@ -178,6 +187,7 @@ export function resolveAgentSettings(
       () => seconds(env, "MONITORING_CONNECT_TIMEOUT_SECONDS", 10, { min: 0.1, max: 300 }),
       10_000,
     ),
+    metrics: resolveMetricsSettings(env, problems, io.readFile),
   };
 }
 

@@ -97,6 +97,7 @@ export class Scheduler {
   #dueHead = 0;
   #running = 0;
   #skipped = 0;
+  #started = false;
   #stopped = false;
 
   constructor(options: SchedulerOptions) {
@@ -134,8 +135,14 @@ export class Scheduler {
     return this.#skipped;
   }
 
+  /** True from {@link start} until {@link stop}. */
+  get running(): boolean {
+    return this.#started && !this.#stopped;
+  }
+
   /** Starts the ticks: every check runs right away (plus jitter), then every interval. */
   start(): void {
+    this.#started = true;
     const now = this.#clock.now();
     for (const entry of this.#entries) {
       entry.nextTickAt = now;
