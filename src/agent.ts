@@ -61,9 +61,10 @@ export async function runAgent(
     clock: realClock,
     log,
     sink: (outcome) => {
+      // Queued (and spooled) first: a result in the log is never one the queue lacks.
+      pipeline.emit(factory.check(outcome));
       stateLog(outcome);
       metrics.record(outcome);
-      pipeline.emit(factory.check(outcome));
     },
   });
 

@@ -25,8 +25,12 @@ const AGENT_PREFIXES = [
   "REMOTE_WRITE_",
 ];
 
-/** Names the agent never reads but that share its prefixes (other programs' variables). */
-const FOREIGN = new Set(["LOG_TOKENS", "LOG_STREAM"]);
+/**
+ * Names the agent never reads but that share its prefixes (other programs'
+ * variables): `HTTP_PROXY` is the proxy convention, not an option of the
+ * `http` module.
+ */
+const FOREIGN = new Set(["LOG_TOKENS", "LOG_STREAM", "HTTP_PROXY"]);
 
 /**
  * A warning for each of `names` that starts with a module's prefix
