@@ -13,6 +13,7 @@ import { startHeartbeat } from "./heartbeat.ts";
 import { loadRunners, scheduleInstances } from "./instances.ts";
 import { loadAgentConfig } from "./load.ts";
 import type { Logger } from "./log.ts";
+import { AgentMetrics } from "./metrics/agent_metrics.ts";
 import { missingNeeds, monitoringHost } from "./permissions.ts";
 import { type Pipeline, startPipeline } from "./pipeline.ts";
 import { createRedactor, type SwappableRedactor } from "./redact.ts";
@@ -21,7 +22,7 @@ import { RESTART_EXIT_CODE } from "./restart.ts";
 import type { ScheduledCheck } from "./scheduled_check.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createStateLog } from "./state_log.ts";
-import { startStatusWriter } from "./status_file.ts";
+import { type AgentStatus, startStatusWriter } from "./status_file.ts";
 import type { StopSignals } from "./stop_signals.ts";
 import { VERSION } from "./version.ts";
 
@@ -63,9 +64,29 @@ export async function runAgent(
       // Queued (and spooled) first: a result in the log is never one the queue lacks.
       pipeline.emit(factory.check(outcome));
       stateLog(outcome);
+      metrics.record(outcome);
     },
   });
 
+  const snapshot = (): AgentStatus => ({
+    ts: new Date().toISOString(),
+    agent: config.agentId,
+    version: VERSION,
+    uptime_s: uptime(),
+    connected: pipeline.transport.connected,
+    queue: { size: pipeline.queue.size, dropped: pipeline.queue.dropped, max: pipeline.queue.max },
+    skipped_runs: scheduler.skipped,
+    ...metrics.statusFields(),
+  });
+  const { queue, transport } = pipeline;
+  const sources = { queue, transport, scheduler, status: snapshot };
+  const metrics = new AgentMetrics(config, { log, run: factory.run, redactor, ...sources });
+  const metricsProblem = await metrics.start();
+  if (metricsProblem) {
+    log.error(metricsProblem);
+    await pipeline.close(0);
+    return 2;
+  }
   log.info("kozak agent starting", {
     version: VERSION,
     agent: config.agentId,
@@ -87,15 +108,7 @@ export async function runAgent(
       })),
   );
   scheduler.start();
-  const stopStatus = startStatusWriter(config.statusFile, () => ({
-    ts: new Date().toISOString(),
-    agent: config.agentId,
-    version: VERSION,
-    uptime_s: uptime(),
-    connected: pipeline.transport.connected,
-    queue: { size: pipeline.queue.size, dropped: pipeline.queue.dropped },
-    skipped_runs: scheduler.skipped,
-  }), log.warn);
+  const stopStatus = startStatusWriter(config.statusFile, snapshot, log.warn);
 
   /** SIGHUP: apply in place, ask for a restart, or keep what runs. */
   const reload = async (): Promise<"restart" | undefined> => {
@@ -122,6 +135,7 @@ export async function runAgent(
     redactor.set(createRedactor([...config.secrets, ...plan.config.secrets]));
     const next = await checksOf(plan.config, log);
     const done = scheduler.replace(next);
+    metrics.registry.retain(plan.config.checks.map((c) => ({ ...c, module: c.module.name })));
     config = plan.config;
     flags = plan.flags;
     log.info("reload: applied", {
@@ -155,6 +169,7 @@ export async function runAgent(
   stopStatus();
   if (ending.kind === "restart") {
     // Nothing is flushed: the queue goes to the next process (spool or hand-over).
+    await metrics.stop(0); // the next process listens on the same port
     await pipeline.close(0);
     pipeline.handOver();
     log.info("restarting for the reload", { queued: pipeline.queue.size, run: factory.run });
@@ -165,7 +180,9 @@ export async function runAgent(
     queued: pipeline.queue.size,
     flush_ms: config.shutdownFlushMs,
   });
+  const metricsStopped = metrics.stop(config.shutdownFlushMs);
   const { flushed } = await pipeline.close(config.shutdownFlushMs);
+  await metricsStopped;
   if (!flushed) log.warn(`${pipeline.queue.size} event(s) not delivered before exit`);
   const { acked, written } = pipeline.transport.delivery;
   log.info("stopped", {

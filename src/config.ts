@@ -29,6 +29,7 @@ import {
 } from "./config_modules.ts";
 import { resolveFileInstance } from "./config_file_instance.ts";
 import { echo } from "./config_values.ts";
+import { metricsNet } from "./metrics/config.ts";
 import type { NamedSecret } from "./redact.ts";
 import type { ReadFile } from "./secret_files.ts";
 import { unreadableWhy } from "./read_file.ts";
@@ -114,10 +115,13 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
   const envNames = new Set<string>(AGENT_ENV);
   const readFiles: string[] = settings.checksFile ? [settings.checksFile] : [];
   if (settings.monitoringTokenFile) readFiles.push(settings.monitoringTokenFile);
+  const remoteWrite = settings.metrics.remoteWrite;
+  if (remoteWrite?.tokenFile) readFiles.push(remoteWrite.tokenFile);
   if (file) YAML_LIBRARY_ENV.forEach((n) => envNames.add(n));
   const secrets: NamedSecret[] = settings.monitoringToken
     ? [{ name: "MONITORING_TOKEN", value: settings.monitoringToken }]
     : [];
+  if (remoteWrite?.token) secrets.push({ name: "REMOTE_WRITE_TOKEN", value: remoteWrite.token });
   const checks: CheckInstance[] = [];
   const warnings: ConfigWarning[] = [];
   const seen = new Map<string, string>();
@@ -180,7 +184,7 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
       checks,
       envNames: [...envNames],
       readFiles: [...new Set(readFiles)],
-      agentNet: [],
+      agentNet: metricsNet(settings.metrics),
       secrets: secrets.filter((s) => s.value !== ""),
       warnings,
     },

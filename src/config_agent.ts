@@ -19,6 +19,12 @@ import {
   seconds,
 } from "./config_values.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+import {
+  METRICS_ENV,
+  METRICS_SECRET_ENV,
+  type MetricsSettings,
+  resolveMetricsSettings,
+} from "./metrics/config.ts";
 import { OVERFLOW_POLICIES, type OverflowPolicy } from "./queue.ts";
 import { type ReadFile, readSecret } from "./secret_files.ts";
 
@@ -48,10 +54,11 @@ export const AGENT_ENV = [
   // Set by the supervisors (launcher.ts, bin/kozak-supervise), never by users: see src/restart.ts.
   "KOZAK_SUPERVISED",
   "KOZAK_HANDOVER",
+  ...METRICS_ENV,
 ] as const;
 
 /** Agent-wide variables whose values are secrets. */
-export const AGENT_SECRET_ENV = ["MONITORING_TOKEN"] as const;
+export const AGENT_SECRET_ENV = ["MONITORING_TOKEN", ...METRICS_SECRET_ENV] as const;
 
 /**
  * The largest `QUEUE_MAX_EVENTS`. A queued event costs about 0.5–1.8 KB of
@@ -111,6 +118,8 @@ export interface AgentSettings {
   /** The supervisor hands the previous process's queue over on stdin. */
   handover: boolean;
   monitoringConnectTimeoutMs: number;
+  /** `METRICS_LISTEN` and `REMOTE_WRITE_*` (src/metrics/config.ts). */
+  metrics: MetricsSettings;
 }
 
 /** Reads the agent-wide settings; every bad value is added to `problems`. */
@@ -205,6 +214,7 @@ export function resolveAgentSettings(
       () => seconds(env, "MONITORING_CONNECT_TIMEOUT_SECONDS", 10, { min: 0.1, max: 300 }),
       10_000,
     ),
+    metrics: resolveMetricsSettings(env, problems, io.readFile),
   };
 }
 

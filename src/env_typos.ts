@@ -14,7 +14,16 @@ import { moduleEnvNames } from "./config_modules.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** Prefixes of the agent's own variables besides the modules'. */
-const AGENT_PREFIXES = ["AGENT_", "MONITORING_", "CHECK_", "HEARTBEAT_", "QUEUE_", "LOG_"];
+const AGENT_PREFIXES = [
+  "AGENT_",
+  "MONITORING_",
+  "CHECK_",
+  "HEARTBEAT_",
+  "QUEUE_",
+  "LOG_",
+  "METRICS_",
+  "REMOTE_WRITE_",
+];
 
 /**
  * Names the agent never reads but that share its prefixes (other programs'

@@ -69,6 +69,7 @@ export class Scheduler {
   readonly #due = new Fifo<Entry>();
   #running = 0;
   #skipped = 0;
+  #started = false;
   #stopped = false;
 
   constructor(options: SchedulerOptions) {
@@ -94,8 +95,14 @@ export class Scheduler {
     return this.#skipped;
   }
 
+  /** True from {@link start} until {@link stop}. */
+  get running(): boolean {
+    return this.#started && !this.#stopped;
+  }
+
   /** Starts the ticks: every check runs right away (plus jitter), then every interval. */
   start(): void {
+    this.#started = true;
     const now = this.#clock.now();
     for (const entry of this.#entries) {
       entry.nextTickAt = now;

@@ -6,7 +6,24 @@
  * @module
  */
 
-/** What the status file holds. */
+import type { InstanceState } from "./metrics/registry.ts";
+
+export type { InstanceState } from "./metrics/registry.ts";
+
+/** The remote-write part of the status (when `REMOTE_WRITE_URL` is set). */
+export interface RemoteWriteStatus {
+  url: string;
+  /** Samples waiting, and dropped since start. */
+  queued: number;
+  dropped: number;
+  sent: number;
+  /** When the receiver last accepted a push (RFC 3339), absent before the first. */
+  last_success?: string;
+  /** The failure of the pushes while they fail. */
+  last_error?: string;
+}
+
+/** What the status file (and the metrics listener's `/status`) holds. */
 export interface AgentStatus {
   /** When this status was written (RFC 3339, UTC). */
   ts: string;
@@ -14,13 +31,24 @@ export interface AgentStatus {
   version: string;
   uptime_s: number;
   connected: boolean;
-  queue: { size: number; dropped: number };
+  /** `max` is the queue's bound (absent in files of older agents). */
+  queue: { size: number; dropped: number; max?: number };
   skipped_runs: number;
+  /** The agent's process id. */
+  pid?: number;
+  /** Each instance's (and target's) last run, once it has run. */
+  instances?: InstanceState[];
+  /** `METRICS_LISTEN`, when set. */
+  metrics_listen?: string;
+  remote_write?: RemoteWriteStatus;
+  /** Written once by a clean stop: the agent is gone, however fresh `ts` is. */
+  stopped?: true;
 }
 
 /**
  * Writes the status file now and every 5 s; returns the function that stops
- * it. A failed write is logged, never fatal (the agent's job is the checks).
+ * it, which writes it a last time marked `stopped`. A failed write is
+ * logged, never fatal (the agent's job is the checks).
  */
 export function startStatusWriter(
   path: string | undefined,
@@ -28,16 +56,20 @@ export function startStatusWriter(
   warn: (message: string, fields: Record<string, unknown>) => void,
 ): () => void {
   if (!path) return () => {};
-  const write = () => {
+  const write = (last = false) => {
     try {
-      Deno.writeTextFileSync(path, JSON.stringify(snapshot()) + "\n");
+      const status = last ? { ...snapshot(), stopped: true } : snapshot();
+      Deno.writeTextFileSync(path, JSON.stringify(status) + "\n");
     } catch (error) {
       warn("cannot write the status file", { path, error });
     }
   };
   write();
-  const timer = setInterval(write, 5_000);
-  return () => clearInterval(timer);
+  const timer = setInterval(() => write(), 5_000);
+  return () => {
+    clearInterval(timer);
+    write(true);
+  };
 }
 
 /** Parses a status file's text; undefined when it is not one. */
@@ -69,6 +101,7 @@ export function judgeStatus(
       message: `status is ${Math.round(ageMs / 1000)} s old: the agent loop is stuck or gone`,
     };
   }
+  if (status.stopped) return { healthy: false, message: "the agent has stopped" };
   return {
     healthy: true,
     message: `alive, ${

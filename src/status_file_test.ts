@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type AgentStatus, judgeStatus, parseStatus } from "./status_file.ts";
+import { type AgentStatus, judgeStatus, parseStatus, startStatusWriter } from "./status_file.ts";
 
 const status = (ts: string, connected = true): AgentStatus => ({
   ts,
@@ -34,4 +34,34 @@ Deno.test("parseStatus rejects what is not a status", () => {
     parseStatus(JSON.stringify(status("2026-11-27T10:00:00.000Z"))),
     status("2026-11-27T10:00:00.000Z"),
   );
+});
+
+Deno.test("judgeStatus calls a status written by a clean stop unhealthy, however fresh", () => {
+  const now = Date.parse("2026-11-27T10:00:01.000Z");
+  const verdict = judgeStatus(
+    { ...status("2026-11-27T10:00:00.000Z"), stopped: true },
+    now,
+    30_000,
+  );
+  assert.deepEqual(verdict, { healthy: false, message: "the agent has stopped" });
+});
+
+Deno.test("the status writer's stop writes the file a last time, marked stopped", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/status.json`;
+  try {
+    let n = 0;
+    const stop = startStatusWriter(
+      path,
+      () => ({ ...status(`2026-11-27T10:00:0${n++}.000Z`) }),
+      () => {},
+    );
+    assert.equal(parseStatus(await Deno.readTextFile(path))?.stopped, undefined);
+    stop();
+    const last = parseStatus(await Deno.readTextFile(path));
+    assert.equal(last?.stopped, true);
+    assert.equal(last?.ts, "2026-11-27T10:00:01.000Z");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

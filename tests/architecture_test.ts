@@ -84,3 +84,22 @@ Deno.test("the schema's reason and module lists match the code's", async () => {
     assert.ok(modules.includes(name), `${name} missing from the schema`);
   }
 });
+
+Deno.test("the metrics part loads its protobuf and snappy libraries only when remote write is on", async () => {
+  const drivers = await staticDrivers("src/metrics/agent_metrics.ts");
+  assert.deepEqual(drivers.filter((d) => /pbf|snappy/.test(d)), [], drivers.join(", "));
+  const encoder = await staticDrivers("src/metrics/remote_write_encode.ts");
+  assert.ok(encoder.some((d) => d.includes("pbf")) && encoder.some((d) => d.includes("snappy")));
+});
+
+Deno.test("the metrics part knows the agent's parts only through their read-only views", async () => {
+  for (const file of await sourceFiles("src/metrics")) {
+    for (const spec of await importsOf(file)) {
+      assert.doesNotMatch(
+        spec,
+        /checks\/|transport|scheduler|pipeline|agent\.ts/,
+        `${file} imports ${spec}`,
+      );
+    }
+  }
+});
