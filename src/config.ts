@@ -28,6 +28,7 @@ import {
   resolveEnvInstance,
 } from "./config_modules.ts";
 import { resolveFileInstance } from "./config_file_instance.ts";
+import { tlsFiles, tlsSecrets, transportWarnings } from "./config_tls.ts";
 import { echo } from "./config_values.ts";
 import { metricsNet } from "./metrics/config.ts";
 import type { NamedSecret } from "./redact.ts";
@@ -117,13 +118,20 @@ export function resolveConfig(env: EnvReader, options: ResolveOptions): ConfigRe
   if (settings.monitoringTokenFile) readFiles.push(settings.monitoringTokenFile);
   const remoteWrite = settings.metrics.remoteWrite;
   if (remoteWrite?.tokenFile) readFiles.push(remoteWrite.tokenFile);
+  readFiles.push(...tlsFiles(settings.monitoringTls));
   if (file) YAML_LIBRARY_ENV.forEach((n) => envNames.add(n));
   const secrets: NamedSecret[] = settings.monitoringToken
     ? [{ name: "MONITORING_TOKEN", value: settings.monitoringToken }]
     : [];
   if (remoteWrite?.token) secrets.push({ name: "REMOTE_WRITE_TOKEN", value: remoteWrite.token });
+  secrets.push(...tlsSecrets(settings.monitoringTls));
   const checks: CheckInstance[] = [];
-  const warnings: ConfigWarning[] = [];
+  const { monitoringUrl, monitoringToken, monitoringTls } = settings;
+  const warnings: ConfigWarning[] = transportWarnings(
+    monitoringUrl,
+    monitoringToken,
+    monitoringTls,
+  );
   const seen = new Map<string, string>();
   const add = (resolution: InstanceResolution, name: string, where: string) => {
     const earlier = seen.get(name);

@@ -25,6 +25,7 @@ import {
   type MetricsSettings,
   resolveMetricsSettings,
 } from "./metrics/config.ts";
+import { type MonitoringTls, resolveMonitoringTls, TLS_ENV } from "./config_tls.ts";
 import { OVERFLOW_POLICIES, type OverflowPolicy } from "./queue.ts";
 import { type ReadFile, readSecret } from "./secret_files.ts";
 
@@ -55,6 +56,7 @@ export const AGENT_ENV = [
   "KOZAK_SUPERVISED",
   "KOZAK_HANDOVER",
   ...METRICS_ENV,
+  ...TLS_ENV,
 ] as const;
 
 /** Agent-wide variables whose values are secrets. */
@@ -120,6 +122,8 @@ export interface AgentSettings {
   monitoringConnectTimeoutMs: number;
   /** `METRICS_LISTEN` and `REMOTE_WRITE_*` (src/metrics/config.ts). */
   metrics: MetricsSettings;
+  /** `MONITORING_CA_FILE` and the client certificate (src/config_tls.ts); absent when none is set. */
+  monitoringTls?: MonitoringTls;
 }
 
 /** Reads the agent-wide settings; every bad value is added to `problems`. */
@@ -215,6 +219,7 @@ export function resolveAgentSettings(
       10_000,
     ),
     metrics: resolveMetricsSettings(env, problems, io.readFile),
+    monitoringTls: resolveMonitoringTls(env, problems, io.readFile),
   };
 }
 
