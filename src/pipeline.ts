@@ -19,6 +19,7 @@ import type { Redactor } from "./redact.ts";
 import { readHandover, writeHandover } from "./restart.ts";
 import { Spool } from "./spool/spool.ts";
 import { Transport } from "./transport.ts";
+import { monitoringSocketFactory } from "./transport_tls.ts";
 
 /** The heartbeat's delivery counters (see PROTOCOL.md). */
 export interface DeliveryStats {
@@ -87,6 +88,7 @@ export async function startPipeline(
     clock: realClock,
     log,
     connectTimeoutMs: config.monitoringConnectTimeoutMs,
+    socketFactory: monitoringSocketFactory(config.monitoringTls),
   });
   const drops = createDropLog({
     log,
@@ -128,6 +130,7 @@ export async function startPipeline(
           written_unconfirmed: d.written,
           reconnects: Math.max(0, transport.connections - 1),
           last_sent_at: d.lastSentAt === undefined ? null : new Date(d.lastSentAt).toISOString(),
+          ignored: d.ignored,
         },
       };
     },

@@ -68,6 +68,8 @@ export interface HeartbeatDelivery {
   reconnects: number;
   /** When the last event was written (RFC 3339), or null. */
   last_sent_at: string | null;
+  /** Server messages ignored: binary, not JSON, unknown, malformed, or a repeated hello. */
+  ignored: number;
 }
 
 /** Proof of life, sent every `HEARTBEAT_INTERVAL_SECONDS`. */

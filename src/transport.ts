@@ -22,6 +22,7 @@ import {
   type SocketFactory,
 } from "./transport_connect.ts";
 import { type DeliveryCounts, Session } from "./transport_session.ts";
+import { tlsFailureOf } from "./tls_failure.ts";
 import { Waker } from "./waker.ts";
 
 export type { SocketFactory } from "./transport_connect.ts";
@@ -87,8 +88,8 @@ export class Transport {
   #connected = false;
   #loop: Promise<void> | undefined;
   #connections = 0;
-  /** Why the last attempt's upgrade was refused for authentication, if it was; said once per change. */
-  #authRefusal: string | undefined;
+  /** Why the last attempt was refused (authentication, a certificate), if it was; said once per change. */
+  #refusal: string | undefined;
   /** Whether the last server said it acknowledges; a server without acks is warned about once per change. */
   #lastAckMode: boolean | undefined;
   readonly #delivery: DeliveryCounts = {
@@ -97,6 +98,7 @@ export class Transport {
     sent: 0,
     resent: 0,
     lastSentAt: undefined,
+    ignored: 0,
   };
   /** How the last connect attempt failed: at the TCP level (cheap to retry), or otherwise. */
   #lastFailure: "tcp" | "other" | undefined;
@@ -234,9 +236,12 @@ export class Transport {
       timeoutMs: this.#o.connectTimeoutMs,
       signal: this.#stop.signal,
     });
-    const refusal = result.ok ? undefined : this.#refusalOf(result.status);
-    const repeated = refusal !== undefined && refusal === this.#authRefusal;
-    this.#authRefusal = refusal;
+    const tls = result.ok ? undefined : tlsFailureOf(result.error, result.status);
+    // A TLS failure is compared by its kind: rustls' text holds the time of each attempt.
+    const refusal = result.ok ? undefined : this.#refusalOf(result.status) ?? tls?.message;
+    const key = tls ? `tls:${tls.kind}` : refusal;
+    const repeated = key !== undefined && key === this.#refusal;
+    this.#refusal = key;
     this.#lastFailure = result.ok
       ? undefined
       : /tcp connect error|connection refused/i.test(result.error)
@@ -248,8 +253,10 @@ export class Transport {
       return result;
     }
     if (this.#stopping) return undefined;
-    const fields = { url: url.href, status: result.status, queued: queue.size };
-    if (repeated) log.debug("monitoring still refuses the upgrade; retrying", fields);
+    const fields = tls
+      ? { url: url.href, tls: tls.kind, error: result.error, queued: queue.size }
+      : { url: url.href, status: result.status, queued: queue.size };
+    if (repeated) log.debug("monitoring still refuses the connection; retrying", fields);
     else if (refusal) log.warn(refusal, fields);
     else {
       log.warn("cannot connect to monitoring; events stay queued", {

@@ -35,7 +35,8 @@ export interface ConnectOptions {
  * event on, a server's `hello` sent at once can be lost.
  */
 export interface EarlyEvents {
-  messages: string[];
+  /** Text (string) and binary messages, in order; the session decides what to make of them. */
+  messages: unknown[];
   close?: { code: number; reason: string };
 }
 
@@ -95,9 +96,7 @@ export function connectOnce(options: ConnectOptions): Promise<ConnectResult> {
     signal.addEventListener("abort", onAbort, { once: true });
     socket.onopen = () => {
       finish({ ok: true, socket, early });
-      socket.onmessage = (e) => {
-        if (typeof e.data === "string") early.messages.push(e.data);
-      };
+      socket.onmessage = (e) => early.messages.push(e.data);
       socket.onclose = (e) => early.close = { code: e.code, reason: e.reason };
     };
     socket.onerror = (e) => fail((e as ErrorEvent).message || "connection failed");

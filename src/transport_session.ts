@@ -26,6 +26,11 @@ export interface DeliveryCounts {
   resent: number;
   /** Wall-clock ms of the last event written, or undefined. */
   lastSentAt: number | undefined;
+  /**
+   * Server messages the agent did not act on: binary, not JSON, not a known
+   * message of the right shape, or a `hello` after the first.
+   */
+  ignored: number;
 }
 
 /** What a {@link Session} needs from its transport. */
@@ -64,6 +69,7 @@ export class Session {
   #helloSeen = false;
   #helloWaitOver = false;
   #repeatedHelloLogged = false;
+  #ignoredLogged = false;
   /** Whether any event was confirmed on this connection. */
   #delivered = false;
   /** Last time an event was acknowledged (or sending started with nothing in flight). */
@@ -112,7 +118,7 @@ export class Session {
   #listen(): void {
     const { socket, log, waker, early } = this.#o;
     socket.onmessage = (e) => {
-      if (typeof e.data === "string") this.#onMessage(e.data);
+      this.#onMessage(e.data);
       waker.wake();
     };
     socket.onerror = (e) =>
@@ -134,13 +140,24 @@ export class Session {
   }
 
   /** The one place server messages are interpreted. */
-  #onMessage(text: string): void {
-    const message = parseServerMessage(text);
+  #onMessage(data: unknown): void {
+    const message = typeof data === "string" ? parseServerMessage(data) : undefined;
     if (message?.type === "hello") this.#onHello(message.acks);
     else if (message?.type === "ack") {
       const pos = this.#o.queue.inFlightPos(message);
       if (pos !== undefined) this.#confirm(pos, "acked");
-    }
+    } else this.#ignore(typeof data === "string" ? "not a hello or an ack" : "binary");
+  }
+
+  /** Counts a server message that had no effect; warns once per connection, without its content. */
+  #ignore(what: string): void {
+    this.#o.delivery.ignored += 1;
+    if (this.#ignoredLogged) return;
+    this.#ignoredLogged = true;
+    this.#o.log.warn(
+      "monitoring server sent a message the agent does not understand; ignored (counted in the heartbeat's delivery.ignored)",
+      { kind: what },
+    );
   }
 
   /**
@@ -155,6 +172,7 @@ export class Session {
       if (this.#helloWaitOver) this.#o.onAckMode(acks); // late, but the first
       return;
     }
+    this.#o.delivery.ignored += 1;
     if (this.#repeatedHelloLogged) return;
     this.#repeatedHelloLogged = true;
     this.#o.log.warn("monitoring server sent hello again; ignored for this connection", {
