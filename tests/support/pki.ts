@@ -200,3 +200,110 @@ async function fill(dir: string): Promise<Pki> {
     remove: () => Deno.remove(dir, { recursive: true }),
   };
 }
+
+/** Client certificates for mutual TLS, next to a {@link Pki}. */
+export interface ClientPki {
+  /** Signed by the Pki's CA, for client authentication. */
+  client: Leaf;
+  /** Another CA's certificate (PEM file), and a client certificate it signed. */
+  otherCaCert: string;
+  otherClient: Leaf;
+  /** Expired a day ago, signed by the Pki's CA. */
+  expiredClient: Leaf;
+}
+
+/** Makes client certificates in the Pki's directory (removed with it). */
+export async function makeClientPki(pki: Pki): Promise<ClientPki> {
+  const dir = pki.dir;
+  const now = Date.now();
+  const clientExt = [
+    "-addext",
+    "extendedKeyUsage=clientAuth",
+    "-addext",
+    "basicConstraints=CA:FALSE",
+  ];
+  const request = (name: string) =>
+    openssl([
+      "req",
+      ...EC_KEY,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/O=Kozak Tests/CN=${name}`,
+      ...clientExt,
+    ], dir);
+  const leaf = (name: string, fromMs: number, toMs: number): Leaf => ({
+    cert: `${dir}/${name}.crt`,
+    key: `${dir}/${name}.key`,
+    notBeforeMs: Math.floor(fromMs / 1000) * 1000,
+    notAfterMs: Math.floor(toMs / 1000) * 1000,
+    subject: `/O=Kozak Tests/CN=${name}`,
+    sans: "",
+  });
+  const signByCa = async (name: string, fromMs: number, toMs: number) => {
+    await request(name);
+    await openssl([
+      "ca",
+      "-batch",
+      "-notext",
+      "-config",
+      "ca.cnf",
+      "-cert",
+      "ca.crt",
+      "-keyfile",
+      "ca.key",
+      "-in",
+      `${name}.csr`,
+      "-out",
+      `${name}.crt`,
+      "-startdate",
+      asn1Time(fromMs),
+      "-enddate",
+      asn1Time(toMs),
+    ], dir);
+    return leaf(name, fromMs, toMs);
+  };
+  const client = await signByCa("client", now - HOUR_MS, now + 90 * DAY_MS);
+  const expiredClient = await signByCa("client-expired", now - 30 * DAY_MS, now - DAY_MS);
+  await openssl([
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-keyout",
+    "other-ca.key",
+    "-out",
+    "other-ca.crt",
+    "-days",
+    "3650",
+    "-subj",
+    "/O=Kozak Tests/CN=Another CA",
+  ], dir);
+  await request("other-client");
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    "other-client.csr",
+    "-CA",
+    "other-ca.crt",
+    "-CAkey",
+    "other-ca.key",
+    "-copy_extensions",
+    "copy",
+    "-days",
+    "90",
+    "-out",
+    "other-client.crt",
+  ], dir);
+  for (const name of ["client", "client-expired", "other-client", "other-ca"]) {
+    for (const ext of ["crt", "key"]) await Deno.chmod(`${dir}/${name}.${ext}`, 0o644);
+  }
+  return {
+    client,
+    otherCaCert: `${dir}/other-ca.crt`,
+    otherClient: leaf("other-client", now, now + 90 * DAY_MS),
+    expiredClient,
+  };
+}
