@@ -115,7 +115,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       return 0;
     }
     case "validate": {
-      const validation = validateConfig();
+      const validation = await validateConfig();
       console.log(renderValidation(validation));
       return validationCode(validation);
     }

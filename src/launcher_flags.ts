@@ -58,16 +58,23 @@ export function computeFlags(mode: RunMode, names: string[] = []): FlagsResult {
   };
 }
 
-/** Everything `deno task validate` reports, computed without contacting anything. */
-export function validateConfig(): Validation {
+/**
+ * Everything `deno task validate` reports, computed without contacting
+ * anything; the TLS files are checked in depth too (src/tls_files_check.ts).
+ */
+export async function validateConfig(): Promise<Validation> {
   const loaded = loadAgentConfig(() => "(host name)");
   if (!loaded.ok) return { problems: loaded.problems };
   const flags = permissionFlags(computePermissions(loaded.config, loaded.envFiles, "agent"));
   const problem = flagsProblem(flags);
+  // Loaded only here: node:crypto costs the launcher ~10 MB and every start ~20 ms.
+  const tls = loaded.config.monitoringTls
+    ? (await import("./tls_files_check.ts")).checkTlsFiles(loaded.config.monitoringTls)
+    : [];
   return {
     config: loaded.config,
     flags,
-    problems: problem ? [{ variable: "", message: problem }] : [],
+    problems: [...(problem ? [{ variable: "", message: problem }] : []), ...tls],
     extraWarnings: loaded.processTypos,
   };
 }
