@@ -67,6 +67,7 @@ export class TlsWebSocket extends EventTarget {
   #buffered = 0;
   #conn: Deno.TlsConn | undefined;
   #pending: Uint8Array = new Uint8Array(0);
+  readonly #scratch = new Uint8Array(CHUNK);
   readonly #writes: Array<{ frame: Uint8Array; counted: number }> = [];
   #writing = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -317,14 +318,22 @@ export class TlsWebSocket extends EventTarget {
     return out;
   }
 
-  /** Appends one read to the pending bytes; false at the end of the stream. */
+  /**
+   * Appends one read to the pending bytes; false at the end of the stream.
+   * Reads go into one buffer and only what arrived is copied: a fresh 64 KiB
+   * per read (an ack is ~30 bytes) cost ~30 MB of garbage-collector headroom.
+   */
   async #more(): Promise<boolean> {
-    const left = this.#pending.byteLength;
-    const buf = new Uint8Array(left + CHUNK);
-    buf.set(this.#pending);
-    const got = await this.#conn!.read(buf.subarray(left));
+    const got = await this.#conn!.read(this.#scratch);
     if (got === null) return false;
-    this.#pending = buf.subarray(0, left + got);
+    const left = this.#pending.byteLength;
+    if (left === 0) this.#pending = this.#scratch.slice(0, got);
+    else {
+      const next = new Uint8Array(left + got);
+      next.set(this.#pending);
+      next.set(this.#scratch.subarray(0, got), left);
+      this.#pending = next;
+    }
     return true;
   }
 

@@ -61,6 +61,8 @@ export interface WsServerOptions {
   autoAck?: boolean;
   /** Refuse every upgrade with this HTTP status (e.g. 401). */
   refuseStatus?: number;
+  /** Serve wss:// with this certificate and key (PEM texts). */
+  tls?: { cert: string; key: string };
 }
 
 /** `p`, or a rejection naming `what` once `ms` pass; the timer is always cleared. */
@@ -94,12 +96,14 @@ export class TestWsServer {
   readonly frames: ReceivedFrame[] = [];
   #port: number;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  readonly #tls: { cert: string; key: string } | undefined;
 
   private constructor(options: WsServerOptions) {
     this.#port = options.port ?? 0;
     this.hello = options.hello === undefined ? { acks: true } : options.hello;
     this.autoAck = options.autoAck ?? false;
     this.refuseStatus = options.refuseStatus;
+    this.#tls = options.tls;
   }
 
   /** Starts a server on 127.0.0.1. */
@@ -114,9 +118,9 @@ export class TestWsServer {
     return this.#port;
   }
 
-  /** `ws://127.0.0.1:<port>/agent` */
+  /** `ws://127.0.0.1:<port>/agent` (`wss://` with `tls`) */
   get url(): URL {
-    return new URL(`ws://127.0.0.1:${this.#port}/agent`);
+    return new URL(`${this.#tls ? "wss" : "ws"}://127.0.0.1:${this.#port}/agent`);
   }
 
   get running(): boolean {
@@ -139,7 +143,7 @@ export class TestWsServer {
     for (let attempt = 0;; attempt++) {
       try {
         this.#server = Deno.serve(
-          { hostname: "127.0.0.1", port: this.#port, onListen() {} },
+          { hostname: "127.0.0.1", port: this.#port, onListen() {}, ...this.#tls },
           (req) => this.#handle(req),
         );
         this.#port = this.#server.addr.port;
