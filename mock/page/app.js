@@ -388,6 +388,14 @@
   }
 
   const SVG = "http://www.w3.org/2000/svg";
+  function bar(x, y, height, className) {
+    const rect = document.createElementNS(SVG, "rect");
+    for (const [k, v] of [["x", x], ["y", y], ["width", 3], ["height", height], ["rx", 0.5]]) {
+      rect.setAttribute(k, String(v));
+    }
+    rect.setAttribute("class", className);
+    return rect;
+  }
   function sparkline(history) {
     const entries = history.slice(-SPARK);
     const svg = document.createElementNS(SVG, "svg");
@@ -396,20 +404,18 @@
     svg.setAttribute("class", "spark");
     svg.setAttribute("preserveAspectRatio", "none");
     const max = Math.max(1, ...entries.map((e) => e.duration_ms));
+    // Empty slots first, so the newest result is always at the right edge, as in Gatus.
+    for (let i = entries.length; i < SPARK; i++) {
+      svg.append(bar(width - (i + 1) * 4, 21, 3, "slot"));
+    }
     entries.forEach((e, i) => {
       // Square root: a 5 s timeout next to 1 ms successes should not flatten them to nothing.
       const height = Math.max(3, Math.round(22 * Math.sqrt(e.duration_ms / max)));
-      const bar = document.createElementNS(SVG, "rect");
-      bar.setAttribute("x", String(width - (entries.length - i) * 4));
-      bar.setAttribute("y", String(24 - height));
-      bar.setAttribute("width", "3");
-      bar.setAttribute("height", String(height));
-      bar.setAttribute("rx", "0.5");
-      bar.setAttribute("class", `s-${e.status}`);
+      const rect = bar(width - (entries.length - i) * 4, 24 - height, height, `s-${e.status}`);
       const title = document.createElementNS(SVG, "title");
       title.textContent = `${clock(e.timestamp)} ${e.status} ${duration(e.duration_ms)}`;
-      bar.append(title);
-      svg.append(bar);
+      rect.append(title);
+      svg.append(rect);
     });
     return svg;
   }
