@@ -14,9 +14,12 @@ import { runCheckCommand } from "./src/check_command.ts";
 import { formatProblems } from "./src/config.ts";
 import { loadAgentConfig } from "./src/load.ts";
 import { createLogger, writeStderr } from "./src/log.ts";
-import { createRedactor, MIN_SECRET_LENGTH } from "./src/redact.ts";
+import { createRedactor, MIN_SECRET_LENGTH, swappable } from "./src/redact.ts";
+import { listenForSignals } from "./src/stop_signals.ts";
 
 async function main(args: string[]): Promise<number> {
+  // From the first moment: a SIGHUP while the agent starts must not end it.
+  const signals = listenForSignals();
   const command = args[0] ?? "start";
   if (command !== "start" && command !== "check") {
     writeStderr(`usage: main.ts [start | check [--json] [NAME…]] (got ${JSON.stringify(command)})`);
@@ -28,7 +31,7 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const config = loaded.config;
-  const redactor = createRedactor(config.secrets);
+  const redactor = swappable(createRedactor(config.secrets));
   const log = createLogger({ level: config.logLevel, format: config.logFormat, redactor });
   for (const w of config.warnings) log.warn(`${w.variable}: ${w.message}`);
   for (const name of new Set(redactor.short)) {
@@ -43,7 +46,7 @@ async function main(args: string[]): Promise<number> {
   });
   return command === "check"
     ? await runCheckCommand(config, args.slice(1), log, redactor)
-    : await runAgent(config, log, redactor);
+    : await runAgent({ config, envFiles: loaded.envFiles }, log, redactor, signals);
 }
 
 if (import.meta.main) {

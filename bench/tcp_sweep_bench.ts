@@ -62,7 +62,7 @@ Deno.bench(
       sink: (outcome) => {
         if (outcome.status === "ok") ok += 1;
         const event = factory.check(outcome);
-        queue.push({ seq: event.seq, data: redactor.json(event) });
+        queue.push({ seq: event.seq, run: event.run, id: event.id, data: redactor.json(event) });
       },
     });
     await scheduler.runOnce();

@@ -1,35 +1,46 @@
 /**
- * The long-running agent: the checks' outcomes become events, events go
- * through one redaction step into the bounded queue, and the transport
- * delivers them; heartbeats and the status file show it is alive; SIGINT or
- * SIGTERM stops it cleanly (the queue is flushed for `SHUTDOWN_FLUSH_SECONDS`).
+ * The long-running agent: the checks' outcomes become events on the
+ * pipeline (src/pipeline.ts); heartbeats and the status file show it is
+ * alive; SIGHUP reloads the configuration (src/reload.ts); SIGINT or SIGTERM
+ * stops it cleanly (the queue is flushed for `SHUTDOWN_FLUSH_SECONDS`).
  *
  * @module
  */
 
 import { realClock } from "./clock.ts";
 import type { AgentConfig } from "./config.ts";
-import { createDropLog } from "./drop_log.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { loadRunners, scheduleInstances } from "./instances.ts";
+import { loadAgentConfig } from "./load.ts";
 import type { Logger } from "./log.ts";
 import { missingNeeds, monitoringHost } from "./permissions.ts";
-import { type AgentEvent, EventFactory } from "./protocol.ts";
-import { EventQueue } from "./queue.ts";
-import type { Redactor } from "./redact.ts";
+import { type Pipeline, startPipeline } from "./pipeline.ts";
+import { createRedactor, type SwappableRedactor } from "./redact.ts";
+import { agentFlags, planReload } from "./reload.ts";
+import { RESTART_EXIT_CODE } from "./restart.ts";
+import type { ScheduledCheck } from "./scheduled_check.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createStateLog } from "./state_log.ts";
 import { startStatusWriter } from "./status_file.ts";
-import { waitForStop } from "./stop_signals.ts";
-import { Transport } from "./transport.ts";
+import type { StopSignals } from "./stop_signals.ts";
 import { VERSION } from "./version.ts";
 
-/** Runs until a stop signal; returns the exit code. */
+/** The scheduled checks of a configuration; the problems found are logged once. */
+async function checksOf(config: AgentConfig, log: Logger): Promise<ScheduledCheck[]> {
+  const { checks, problems } = scheduleInstances(config.checks, await loadRunners(config.checks));
+  problems.forEach((p) => log.error(`${p.key}: ${p.message}`, { reason: p.reason }));
+  return checks;
+}
+
+/** Runs until a stop signal (or a restart for a reload); returns the exit code. */
 export async function runAgent(
-  config: AgentConfig,
+  start: { config: AgentConfig; envFiles: string[] },
   log: Logger,
-  redactor: Redactor,
+  redactor: SwappableRedactor,
+  signals: StopSignals,
 ): Promise<number> {
+  let { config } = start;
+  let flags = agentFlags(config, start.envFiles);
   const monitoring = monitoringHost(config.monitoringUrl);
   if (missingNeeds({ net: [monitoring] }).length > 0) {
     log.error(
@@ -39,30 +50,10 @@ export async function runAgent(
   }
   const startedAt = performance.now();
   const uptime = () => Math.round((performance.now() - startedAt) / 1000);
-  const factory = new EventFactory({ agent: config.agentId });
-  const queue = new EventQueue(config.queueMaxEvents, config.queueOverflow);
-  const transport = new Transport({
-    url: config.monitoringUrl,
-    token: config.monitoringToken,
-    queue,
-    clock: realClock,
-    log,
-    connectTimeoutMs: config.monitoringConnectTimeoutMs,
-  });
-  const drops = createDropLog({
-    log,
-    message: (n) => `queue full (${config.queueMaxEvents} events): dropped ${n} event(s)`,
-    fields: () => ({ policy: config.queueOverflow, dropped_total: queue.dropped }),
-  });
-  const dropTimer = setInterval(drops.flush, 5_000);
-  const emit = (event: AgentEvent) => {
-    drops.record(queue.push({ seq: event.seq, data: redactor.json(event) }));
-    transport.notify();
-  };
-
-  const { checks, problems } = scheduleInstances(config.checks, await loadRunners(config.checks));
-  problems.forEach((p) => log.error(`${p.key}: ${p.message}`, { reason: p.reason }));
+  const pipeline: Pipeline = await startPipeline(config, log, () => redactor);
+  const { factory } = pipeline;
   const stateLog = createStateLog(log, (o) => `${o.instance ?? o.module} ${o.target}`);
+  const checks = await checksOf(config, log);
   const scheduler = new Scheduler({
     checks,
     concurrency: config.checkConcurrency,
@@ -70,7 +61,7 @@ export async function runAgent(
     log,
     sink: (outcome) => {
       stateLog(outcome);
-      emit(factory.check(outcome));
+      pipeline.emit(factory.check(outcome));
     },
   });
 
@@ -81,47 +72,113 @@ export async function runAgent(
     monitoring: config.monitoringUrl.href,
     instances: new Set(config.checks.map((c) => c.instance)).size,
     checks: checks.length,
+    spool: config.spoolDir ?? "off",
   });
-  transport.start();
-  const stopHeartbeat = startHeartbeat(config.heartbeatIntervalMs, () =>
-    emit(factory.heartbeat({
-      uptime_s: uptime(),
-      queue: { size: queue.size, dropped: queue.dropped },
-      version: VERSION,
-      skipped_runs: scheduler.skipped,
-      interval_s: config.heartbeatIntervalMs / 1000,
-    })));
+  const stopHeartbeat = startHeartbeat(
+    config.heartbeatIntervalMs,
+    () =>
+      pipeline.emit(factory.heartbeat({
+        uptime_s: uptime(),
+        version: VERSION,
+        skipped_runs: scheduler.skipped,
+        interval_s: config.heartbeatIntervalMs / 1000,
+        ...pipeline.stats(),
+      })),
+  );
   scheduler.start();
   const stopStatus = startStatusWriter(config.statusFile, () => ({
     ts: new Date().toISOString(),
     agent: config.agentId,
     version: VERSION,
     uptime_s: uptime(),
-    connected: transport.connected,
-    queue: { size: queue.size, dropped: queue.dropped },
+    connected: pipeline.transport.connected,
+    queue: { size: pipeline.queue.size, dropped: pipeline.queue.dropped },
     skipped_runs: scheduler.skipped,
   }), log.warn);
 
-  // Reload (SIGHUP) is not built yet; until it is, a hangup must not end the agent.
-  const signal = await waitForStop(() => log.warn("reload is not supported yet; ignoring SIGHUP"));
+  /** SIGHUP: apply in place, ask for a restart, or keep what runs. */
+  const reload = async (): Promise<"restart" | undefined> => {
+    const plan = planReload({ config, flags }, loadAgentConfig());
+    if (plan.kind === "invalid") {
+      plan.problems.forEach((p) =>
+        log.error(`reload: config error: ${p.variable ? `${p.variable}: ` : ""}${p.message}`)
+      );
+      log.error("reload: the new configuration is not valid; the running one stays");
+      return undefined;
+    }
+    if (plan.kind === "restart") {
+      if (config.supervised) {
+        log.info(`reload: ${shorten(plan.why)}; restarting with the new flags`);
+        return "restart";
+      }
+      log.error(
+        `reload: ${
+          shorten(plan.why)
+        }: restart the agent to apply it (deno task start computes the flags); the running configuration stays`,
+      );
+      return undefined;
+    }
+    redactor.set(createRedactor([...config.secrets, ...plan.config.secrets]));
+    const next = await checksOf(plan.config, log);
+    const done = scheduler.replace(next);
+    config = plan.config;
+    flags = plan.flags;
+    log.info("reload: applied", {
+      added: done.added.length,
+      removed: done.removed.length,
+      changed: done.changed.length,
+      kept: done.kept.length,
+      ...(done.added.length ? { added_keys: done.added.join(",") } : {}),
+      ...(done.removed.length ? { removed_keys: done.removed.join(",") } : {}),
+      ...(done.changed.length ? { changed_keys: done.changed.join(",") } : {}),
+    });
+    return undefined;
+  };
 
-  log.info("stopping", { signal, queued: queue.size, flush_ms: config.shutdownFlushMs });
+  let ending: { kind: "stop"; signal: Deno.Signal } | { kind: "restart" };
+  for (;;) {
+    const wake = await signals.next();
+    if (wake === "SIGHUP") {
+      if (await reload() === "restart") {
+        ending = { kind: "restart" };
+        break;
+      }
+      continue;
+    }
+    ending = { kind: "stop", signal: wake };
+    break;
+  }
+
   scheduler.stop();
   stopHeartbeat();
   stopStatus();
-  const flushed = await transport.flush(config.shutdownFlushMs);
-  drops.flush();
-  clearInterval(dropTimer);
-  if (!flushed) log.warn(`${queue.size} event(s) not delivered before exit`);
-  await transport.close();
-  const { acked, written } = transport.delivery;
+  if (ending.kind === "restart") {
+    // Nothing is flushed: the queue goes to the next process (spool or hand-over).
+    await pipeline.close(0);
+    pipeline.handOver();
+    log.info("restarting for the reload", { queued: pipeline.queue.size, run: factory.run });
+    return RESTART_EXIT_CODE;
+  }
+  log.info("stopping", {
+    signal: ending.signal,
+    queued: pipeline.queue.size,
+    flush_ms: config.shutdownFlushMs,
+  });
+  const { flushed } = await pipeline.close(config.shutdownFlushMs);
+  if (!flushed) log.warn(`${pipeline.queue.size} event(s) not delivered before exit`);
+  const { acked, written } = pipeline.transport.delivery;
   log.info("stopped", {
     // Written to a server that does not acknowledge is not known to be delivered.
     delivered_all: flushed && written === 0,
     confirmed: acked,
     written_unconfirmed: written,
     created: factory.lastSeq,
-    dropped_total: queue.dropped,
+    dropped_total: pipeline.queue.dropped,
+    ...(config.spoolDir && !flushed ? { spooled: pipeline.queue.size } : {}),
   });
   return 0;
+}
+
+function shorten(text: string): string {
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }

@@ -42,6 +42,12 @@ export const AGENT_ENV = [
   "AGENT_STATUS_FILE",
   "AGENT_CHECKS_FILE",
   "MONITORING_TOKEN_FILE",
+  "QUEUE_SPOOL_DIR",
+  "QUEUE_SPOOL_MAX_BYTES",
+  "QUEUE_MAX_AGE_SECONDS",
+  // Set by the supervisors (launcher.ts, bin/kozak-supervise), never by users: see src/restart.ts.
+  "KOZAK_SUPERVISED",
+  "KOZAK_HANDOVER",
 ] as const;
 
 /** Agent-wide variables whose values are secrets. */
@@ -94,6 +100,16 @@ export interface AgentSettings {
   shutdownFlushMs: number;
   /** Extension: a file the agent rewrites every few seconds with its state (for health checks). */
   statusFile?: string;
+  /** `QUEUE_SPOOL_DIR`: where queued events are also kept on disk; absent = memory only. */
+  spoolDir?: string;
+  /** `QUEUE_SPOOL_MAX_BYTES`: cap of the spooled events' bytes. */
+  spoolMaxBytes: number;
+  /** `QUEUE_MAX_AGE_SECONDS` in ms; 0 = events never expire. */
+  queueMaxAgeMs: number;
+  /** A supervisor restarts the agent when it exits with {@link RESTART_EXIT_CODE}. */
+  supervised: boolean;
+  /** The supervisor hands the previous process's queue over on stdin. */
+  handover: boolean;
   monitoringConnectTimeoutMs: number;
 }
 
@@ -174,6 +190,17 @@ export function resolveAgentSettings(
       5_000,
     ),
     statusFile,
+    spoolDir: attempt(() => spoolDirOf(optional(env, "QUEUE_SPOOL_DIR"), pathKind), undefined),
+    spoolMaxBytes: attempt(
+      () => integer(env, "QUEUE_SPOOL_MAX_BYTES", 64 * 1024 * 1024, 65_536, 2 ** 40),
+      64 * 1024 * 1024,
+    ),
+    queueMaxAgeMs: attempt(
+      () => seconds(env, "QUEUE_MAX_AGE_SECONDS", 0, { min: 1, max: 31_536_000, allowZero: true }),
+      0,
+    ),
+    supervised: env("KOZAK_SUPERVISED") === "1",
+    handover: env("KOZAK_HANDOVER") === "stdin",
     monitoringConnectTimeoutMs: attempt(
       () => seconds(env, "MONITORING_CONNECT_TIMEOUT_SECONDS", 10, { min: 0.1, max: 300 }),
       10_000,
@@ -196,6 +223,20 @@ function statusFileProblem(path: string, pathKind?: PathProbe): string | undefin
   if (parentKind === "missing") return `the directory ${echo(parent)} does not exist`;
   if (parentKind === "file" || parentKind === "other") return `${echo(parent)} is not a directory`;
   return undefined;
+}
+
+/** `QUEUE_SPOOL_DIR`: an absolute path of a directory (made at start when missing). */
+function spoolDirOf(raw: string | undefined, pathKind?: PathProbe): string | undefined {
+  if (raw === undefined) return undefined;
+  const fail = (why: string) => new ConfigValueError("QUEUE_SPOOL_DIR", why);
+  if (!raw.startsWith("/")) throw fail(`must be an absolute path, got ${echo(raw)}`);
+  if (raw === "/" || /[,\n]/.test(raw)) {
+    throw fail(`must be a directory of its own, got ${echo(raw)}`);
+  }
+  const dir = raw.replace(/\/+$/, "");
+  const kind = pathKind?.(dir);
+  if (kind === "file" || kind === "other") throw fail(`${echo(dir)} exists and is not a directory`);
+  return dir;
 }
 
 function parseMonitoringUrl(raw: string | undefined): URL {

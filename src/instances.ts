@@ -9,7 +9,7 @@
 import { failure, type Reason, type Runner } from "./check.ts";
 import type { CheckInstance } from "./config_modules.ts";
 import { missingNeeds, type PermissionQuery } from "./permissions.ts";
-import type { ScheduledCheck } from "./scheduler.ts";
+import type { ScheduledCheck } from "./scheduled_check.ts";
 
 /** A problem found before the first run, to be logged once. */
 export interface InstanceProblem {
@@ -56,6 +56,7 @@ export function scheduleInstances(
       module: instance.module.name,
       instance: instance.instance,
       labels: instance.labels,
+      fingerprint: fingerprintOf(instance),
       targets: instance.targets,
       intervalMs: instance.intervalMs,
       timeoutMs: instance.timeoutMs,
@@ -85,4 +86,16 @@ export function scheduleInstances(
     return { ...base, run: (ctx) => runner.runner.run(config, ctx) };
   });
   return { checks, problems };
+}
+
+/** What a unit is beyond its key: a reload keeps a unit whose fingerprint stays. */
+export function fingerprintOf(unit: CheckInstance): string {
+  return JSON.stringify([
+    unit.module.name,
+    unit.targets,
+    unit.intervalMs,
+    unit.timeoutMs,
+    unit.labels,
+    unit.ok ? unit.config : unit.error,
+  ]);
 }

@@ -52,6 +52,7 @@ export function computePermissions(
 ): PermissionSet {
   const net = new Set<string>();
   const read = new Set<string>([...envFiles, ...config.readFiles]);
+  if (mode === "agent" && config.spoolDir) read.add(config.spoolDir);
   const run = new Set<string>();
   const env = new Set<string>(config.envNames);
   if (mode === "agent") {
@@ -68,7 +69,9 @@ export function computePermissions(
   return {
     net: netGrants([...net]),
     read: [...read],
-    write: mode === "agent" && config.statusFile ? [config.statusFile] : [],
+    write: mode === "agent"
+      ? [config.statusFile, config.spoolDir].filter((p): p is string => p !== undefined)
+      : [],
     env: [...env],
     run: [...run].sort(),
     sys: config.agentIdFromHostname ? ["hostname"] : [],

@@ -39,11 +39,44 @@ export interface CheckEvent extends BaseEvent {
   details: Details;
 }
 
+/**
+ * The outgoing queue, in a heartbeat: `size` and `dropped` (the contract's),
+ * and (extension) what is in flight, its bytes, the spool's bytes on disk,
+ * the drops by cause and the corrupt spool records skipped at start.
+ */
+export interface HeartbeatQueue {
+  size: number;
+  dropped: number;
+  in_flight?: number;
+  bytes?: number;
+  spooled_bytes?: number;
+  dropped_overflow?: number;
+  dropped_age?: number;
+  corrupt_skipped?: number;
+}
+
+/** Delivery counters since start, in a heartbeat (extension). */
+export interface HeartbeatDelivery {
+  /** Events written to a socket, resends included. */
+  sent: number;
+  /** Confirmed by the server's acks. */
+  acked: number;
+  /** Sent again after a reconnect or a restart. */
+  resent: number;
+  /** Written to a server that does not acknowledge: delivery unconfirmed. */
+  written_unconfirmed: number;
+  reconnects: number;
+  /** When the last event was written (RFC 3339), or null. */
+  last_sent_at: string | null;
+}
+
 /** Proof of life, sent every `HEARTBEAT_INTERVAL_SECONDS`. */
 export interface HeartbeatEvent extends BaseEvent {
   type: "heartbeat";
   uptime_s: number;
-  queue: { size: number; dropped: number };
+  queue: HeartbeatQueue;
+  /** Extension: delivery counters. */
+  delivery?: HeartbeatDelivery;
   version: string;
   /** Extension: runs skipped because the previous run of that check was still going. */
   skipped_runs: number;
@@ -75,8 +108,12 @@ export interface CheckOutcome {
 export type ServerMessage =
   /** Sent right after the upgrade; `acks: true` promises {@link AckMessage}s. */
   | { type: "hello"; v: 1; acks: boolean }
-  /** Every event with `seq` ≤ this value was received and may be forgotten. */
-  | { type: "ack"; seq: number };
+  /**
+   * The event it names (by `run` and `seq`, or by `id`) and every event sent
+   * before it on this connection were received and may be forgotten. An ack
+   * with `seq` alone names the most recently sent event with that seq.
+   */
+  | { type: "ack"; seq?: number; run?: string; id?: string };
 
 /** Options for {@link EventFactory}. */
 export interface EventFactoryOptions {
@@ -163,18 +200,20 @@ export class EventFactory {
   heartbeat(
     fields: {
       uptime_s: number;
-      queue: { size: number; dropped: number };
+      queue: HeartbeatQueue;
+      delivery?: HeartbeatDelivery;
       version: string;
       skipped_runs: number;
       interval_s: number;
     },
   ): HeartbeatEvent {
     // Pick the fields: a wider object passed in must not add or override fields.
-    const { uptime_s, queue, version, skipped_runs, interval_s } = fields;
+    const { uptime_s, queue, delivery, version, skipped_runs, interval_s } = fields;
     return {
       ...this.#base("heartbeat"),
       uptime_s,
-      queue: { size: queue.size, dropped: queue.dropped },
+      queue: { ...queue },
+      ...(delivery ? { delivery: { ...delivery } } : {}),
       version,
       skipped_runs,
       interval_s,
@@ -195,8 +234,17 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
   if (m.type === "hello" && typeof m.acks === "boolean") {
     return { type: "hello", v: 1, acks: m.acks };
   }
-  if (m.type === "ack" && Number.isSafeInteger(m.seq) && (m.seq as number) >= 0) {
-    return { type: "ack", seq: m.seq as number };
+  if (m.type === "ack") {
+    const seq = Number.isSafeInteger(m.seq) && (m.seq as number) >= 0 ? m.seq as number : undefined;
+    const run = typeof m.run === "string" && m.run !== "" ? m.run : undefined;
+    const id = typeof m.id === "string" && m.id !== "" ? m.id : undefined;
+    if (seq === undefined && id === undefined) return undefined;
+    return {
+      type: "ack",
+      ...(seq !== undefined ? { seq } : {}),
+      ...(run !== undefined ? { run } : {}),
+      ...(id !== undefined ? { id } : {}),
+    };
   }
   return undefined;
 }

@@ -166,3 +166,26 @@ export function createRedactor(
     short: [...short],
   };
 }
+
+/** A redactor whose secrets can be replaced (a reload): everything built on it follows. */
+export interface SwappableRedactor extends Redactor {
+  /** From now on, redact with `next`. */
+  set(next: Redactor): void;
+}
+
+/** Wraps `initial` so that a reload can swap the secrets under the logger and the events. */
+export function swappable(initial: Redactor): SwappableRedactor {
+  let current = initial;
+  return {
+    text: (value) => current.text(value),
+    value: (value) => current.value(value),
+    event: (event) => current.event(event),
+    json: (event) => current.json(event),
+    get short() {
+      return current.short;
+    },
+    set(next) {
+      current = next;
+    },
+  };
+}

@@ -14,42 +14,13 @@
  * @module
  */
 
-import type { CheckResult, RunContext } from "./check.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import type { CheckOutcome } from "./protocol.ts";
+import type { Replacement, ScheduledCheck, SchedulerOptions } from "./scheduled_check.ts";
 import { type RunningAttempt, startAttempt } from "./run_attempt.ts";
+import { Fifo } from "./fifo.ts";
 import { type TimerEntry, TimerHeap } from "./timer_heap.ts";
-
-/** What the scheduler runs. */
-export interface ScheduledCheck {
-  /** Unique key, e.g. `tcp:127.0.0.1:22`. */
-  key: string;
-  module: string;
-  /** The configured instance this run belongs to, and its labels (copied into outcomes). */
-  instance: string;
-  labels: Record<string, string>;
-  /** The targets one run reports on; a timeout reports each of them. */
-  targets: string[];
-  intervalMs: number;
-  timeoutMs: number;
-  run(ctx: RunContext): Promise<CheckResult | CheckResult[]>;
-}
-
-/** Options for {@link Scheduler}. */
-export interface SchedulerOptions {
-  checks: ScheduledCheck[];
-  /** Runs allowed at once across all checks; default 64. */
-  concurrency?: number;
-  clock: Clock;
-  /** A number in [0, 1); default `Math.random`. */
-  random?: () => number;
-  /** Receives every outcome, one per target per run. */
-  sink: (outcome: CheckOutcome) => void;
-  log: Logger;
-  /** Largest jitter for a given interval; default min(1 s, 10 % of it). */
-  maxJitterMs?: (intervalMs: number) => number;
-}
 
 interface Entry {
   check: ScheduledCheck;
@@ -62,6 +33,8 @@ interface Entry {
   running?: RunningAttempt;
   /** Called when the current run has reported (for runOnce). */
   onDone?: () => void;
+  /** Taken out by {@link Scheduler.replace}: its late result is dropped. */
+  removed?: boolean;
 }
 
 /**
@@ -76,15 +49,15 @@ interface Entry {
  *   clock: realClock,
  *   log: { debug() {}, info() {}, warn() {}, error() {} },
  *   sink: (o) => seen.push(o.status),
- *   checks: [{ key: "x", module: "tcp", targets: ["x"], intervalMs: 1000, timeoutMs: 100,
- *     run: () => Promise.resolve({ target: "x", status: "ok" }) }],
+ *   checks: [{ key: "x", module: "tcp", instance: "tcp", labels: {}, targets: ["x"],
+ *     intervalMs: 1000, timeoutMs: 100, run: () => Promise.resolve({ target: "x", status: "ok" }) }],
  * });
  * await s.runOnce();
  * console.assert(seen[0] === "ok");
  * ```
  */
 export class Scheduler {
-  readonly #entries: Entry[];
+  #entries: Entry[];
   readonly #clock: Clock;
   readonly #timers: TimerHeap;
   readonly #random: () => number;
@@ -92,9 +65,8 @@ export class Scheduler {
   readonly #log: Logger;
   readonly #maxJitter: (intervalMs: number) => number;
   readonly #concurrency: number;
-  /** Due checks waiting for a slot, oldest first (`#dueHead` is the next one). */
-  #due: Entry[] = [];
-  #dueHead = 0;
+  /** Due checks waiting for a slot, oldest first. */
+  readonly #due = new Fifo<Entry>();
   #running = 0;
   #skipped = 0;
   #stopped = false;
@@ -104,20 +76,8 @@ export class Scheduler {
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new RangeError(`concurrency must be a whole number >= 1, got ${concurrency}`);
     }
-    const keys = new Set<string>();
-    for (const check of options.checks) {
-      if (keys.has(check.key)) throw new TypeError(`duplicate check key ${check.key}`);
-      keys.add(check.key);
-      if (!(check.intervalMs > 0) || !(check.timeoutMs > 0)) {
-        throw new RangeError(`${check.key}: interval and timeout must be > 0`);
-      }
-    }
-    this.#entries = options.checks.map((check) => ({
-      check,
-      memory: new Map(),
-      busy: false,
-      nextTickAt: 0,
-    }));
+    validate(options.checks);
+    this.#entries = options.checks.map(newEntry);
     this.#clock = options.clock;
     this.#log = options.log;
     this.#timers = new TimerHeap(options.clock, (error) => {
@@ -143,13 +103,54 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Swaps the set of checks (a reload): a check whose key and fingerprint
+   * stay keeps running, with its memory; a removed one stops (a run going
+   * on is aborted and its late result dropped); a new or changed one starts
+   * right away (plus jitter), as at start.
+   */
+  replace(checks: ScheduledCheck[]): Replacement {
+    validate(checks);
+    const old = new Map(this.#entries.map((e) => [e.check.key, e]));
+    const result: Replacement = { added: [], removed: [], changed: [], kept: [] };
+    const next: Entry[] = [];
+    const now = this.#clock.now();
+    for (const check of checks) {
+      const before = old.get(check.key);
+      old.delete(check.key);
+      if (before && before.check.fingerprint === check.fingerprint) {
+        result.kept.push(check.key);
+        next.push(before);
+        continue;
+      }
+      if (before) this.#drop(before);
+      (before ? result.changed : result.added).push(check.key);
+      const entry = newEntry(check);
+      entry.nextTickAt = now;
+      next.push(entry);
+      if (!this.#stopped) this.#arm(entry);
+    }
+    for (const [key, entry] of old) {
+      this.#drop(entry);
+      result.removed.push(key);
+    }
+    this.#entries = next;
+    return result;
+  }
+
+  /** Takes an entry out: no more ticks, its run aborted, its place in line given up. */
+  #drop(entry: Entry): void {
+    entry.removed = true;
+    this.#timers.cancel(entry.tick);
+    entry.running?.cancel(new DOMException("the check was reconfigured", "AbortError"));
+    if (this.#due.remove(entry)) this.#finished(entry);
+  }
+
   /** Stops scheduling and aborts running checks; their late results are dropped. */
   stop(): void {
     this.#stopped = true;
     this.#timers.clear();
-    for (const entry of this.#due.slice(this.#dueHead)) this.#finished(entry);
-    this.#due = [];
-    this.#dueHead = 0;
+    for (const entry of this.#due.drain()) this.#finished(entry);
     for (const entry of this.#entries) {
       entry.running?.cancel(new DOMException("agent is stopping", "AbortError"));
     }
@@ -172,7 +173,7 @@ export class Scheduler {
   }
 
   #onTick(entry: Entry): void {
-    if (this.#stopped) return;
+    if (this.#stopped || entry.removed) return;
     // Fixed-rate ticks: jitter never accumulates into drift. If the process
     // was stalled past whole intervals, realign instead of firing a burst.
     const interval = entry.check.intervalMs;
@@ -204,15 +205,8 @@ export class Scheduler {
 
   /** Starts due checks while slots are free. */
   #pump(): void {
-    while (
-      !this.#stopped && this.#running < this.#concurrency && this.#dueHead < this.#due.length
-    ) {
-      const entry = this.#due[this.#dueHead++];
-      if (this.#dueHead > 1024 && this.#dueHead * 2 > this.#due.length) {
-        this.#due = this.#due.slice(this.#dueHead);
-        this.#dueHead = 0;
-      }
-      this.#start(entry);
+    while (!this.#stopped && this.#running < this.#concurrency && this.#due.length > 0) {
+      this.#start(this.#due.shift()!);
     }
   }
 
@@ -227,7 +221,7 @@ export class Scheduler {
     void attempt.outcomes.then((outcomes) => {
       entry.running = undefined;
       this.#running -= 1;
-      if (!this.#stopped) outcomes.forEach((o) => this.#deliver(o));
+      if (!this.#stopped && !entry.removed) outcomes.forEach((o) => this.#deliver(o));
       this.#finished(entry);
       this.#pump();
     });
@@ -250,6 +244,22 @@ export class Scheduler {
         target: outcome.target,
         error,
       });
+    }
+  }
+}
+
+function newEntry(check: ScheduledCheck): Entry {
+  return { check, memory: new Map(), busy: false, nextTickAt: 0 };
+}
+
+/** Unique keys, and an interval and a timeout above 0. */
+function validate(checks: ScheduledCheck[]): void {
+  const keys = new Set<string>();
+  for (const check of checks) {
+    if (keys.has(check.key)) throw new TypeError(`duplicate check key ${check.key}`);
+    keys.add(check.key);
+    if (!(check.intervalMs > 0) || !(check.timeoutMs > 0)) {
+      throw new RangeError(`${check.key}: interval and timeout must be > 0`);
     }
   }
 }

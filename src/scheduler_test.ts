@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type CheckResult } from "./check.ts";
-import type { ScheduledCheck, SchedulerOptions } from "./scheduler.ts";
+import type { ScheduledCheck, SchedulerOptions } from "./scheduled_check.ts";
 import { sleep } from "./clock.ts";
 import { flush, ManualClock } from "../tests/support/manual_clock.ts";
 import {

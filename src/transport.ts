@@ -27,6 +27,18 @@ import { Waker } from "./waker.ts";
 export type { SocketFactory } from "./transport_connect.ts";
 export type { DeliveryCounts } from "./transport_session.ts";
 
+/** The first retry after a session ended. */
+export const AFTER_SESSION_MS = 100;
+/** Retries while the server's port refuses connections, early in an outage. */
+export const FAST_RETRY_MS = 250;
+/** How long into an outage the fast retries go on before the exponential backoff takes over. */
+export const FAST_RETRY_WINDOW_MS = 60_000;
+
+/** `ms` spread by ±20 %. */
+function jittered(ms: number, random: () => number): number {
+  return Math.round(ms * (0.8 + 0.4 * random()));
+}
+
 /** Options for {@link Transport}; defaults are documented on each field. */
 export interface TransportOptions {
   url: URL;
@@ -50,6 +62,13 @@ export interface TransportOptions {
   maxBufferedBytes?: number;
   /** Backoff bounds; default 1 s doubling to 30 s. */
   backoff?: { baseMs: number; maxMs: number };
+  /**
+   * The quick retries (see {@link Transport}'s `#run`): after a session ended
+   * (default {@link AFTER_SESSION_MS}), and while the port refuses TCP
+   * connections early in an outage (every {@link FAST_RETRY_MS} for the first
+   * {@link FAST_RETRY_WINDOW_MS}; a window of 0 turns them off).
+   */
+  retry?: { afterSessionMs: number; fastMs: number; fastWindowMs: number };
   socketFactory?: SocketFactory;
 }
 
@@ -59,9 +78,10 @@ export interface TransportOptions {
  */
 export class Transport {
   readonly #o:
-    & Required<Omit<TransportOptions, "token" | "backoff">>
+    & Required<Omit<TransportOptions, "token" | "backoff" | "retry">>
     & Pick<TransportOptions, "token">;
   readonly #backoff: { baseMs: number; maxMs: number };
+  readonly #retry: { afterSessionMs: number; fastMs: number; fastWindowMs: number };
   readonly #waker: Waker;
   readonly #stop = new AbortController();
   #connected = false;
@@ -71,7 +91,15 @@ export class Transport {
   #authRefusal: string | undefined;
   /** Whether the last server said it acknowledges; a server without acks is warned about once per change. */
   #lastAckMode: boolean | undefined;
-  readonly #delivery: DeliveryCounts = { acked: 0, written: 0 };
+  readonly #delivery: DeliveryCounts = {
+    acked: 0,
+    written: 0,
+    sent: 0,
+    resent: 0,
+    lastSentAt: undefined,
+  };
+  /** How the last connect attempt failed: at the TCP level (cheap to retry), or otherwise. */
+  #lastFailure: "tcp" | "other" | undefined;
 
   constructor(options: TransportOptions) {
     this.#o = {
@@ -85,6 +113,11 @@ export class Transport {
       ...options,
     };
     this.#backoff = options.backoff ?? { baseMs: 1_000, maxMs: 30_000 };
+    this.#retry = options.retry ?? {
+      afterSessionMs: AFTER_SESSION_MS,
+      fastMs: FAST_RETRY_MS,
+      fastWindowMs: FAST_RETRY_WINDOW_MS,
+    };
     this.#waker = new Waker(options.clock);
   }
 
@@ -141,16 +174,41 @@ export class Transport {
     return this.#stop.signal.aborted;
   }
 
+  /**
+   * Connects, runs sessions and reconnects. The delay before the next attempt:
+   * a short one after a session ended (the server restarted, or the network
+   * blinked), and — while the server's port refuses TCP connections (it is
+   * restarting) — a quick, cheap retry every {@link FAST_RETRY_MS} for the
+   * first {@link FAST_RETRY_WINDOW_MS} of the outage, so events flow again
+   * within a fraction of a second of the server's return. Anything else (a
+   * timeout, a refused upgrade, a server that stays down) backs off
+   * exponentially up to the cap.
+   */
   async #run(): Promise<void> {
     let attempt = 0;
+    let outageSince: number | undefined;
     while (!this.#stopping) {
       const opened = await this.#connect();
-      // Backoff starts over only after a session that delivered something, so a
-      // server that accepts and drops every connection is not hammered.
-      if (opened && await this.#session(opened.socket, opened.early)) attempt = 0;
+      const { clock, random } = this.#o;
+      let delay: number;
+      if (opened) {
+        // Backoff starts over only after a session that delivered something, so a
+        // server that accepts and drops every connection is not hammered.
+        const delivered = await this.#session(opened.socket, opened.early);
+        outageSince = clock.now();
+        if (delivered) attempt = 0;
+        delay = delivered
+          ? jittered(this.#retry.afterSessionMs, random)
+          : backoffDelay(attempt++, random, { ...this.#backoff });
+      } else {
+        outageSince ??= clock.now();
+        const fast = this.#lastFailure === "tcp" &&
+          clock.now() - outageSince < this.#retry.fastWindowMs;
+        delay = fast ? jittered(this.#retry.fastMs, random) : backoffDelay(attempt++, random, {
+          ...this.#backoff,
+        });
+      }
       if (this.#stopping) break;
-      const delay = backoffDelay(attempt, this.#o.random, { ...this.#backoff });
-      attempt += 1;
       this.#o.log.info("reconnecting to monitoring", { in_ms: delay, queued: this.#o.queue.size });
       await this.#waitUnlessStopping(delay);
     }
@@ -179,6 +237,11 @@ export class Transport {
     const refusal = result.ok ? undefined : this.#refusalOf(result.status);
     const repeated = refusal !== undefined && refusal === this.#authRefusal;
     this.#authRefusal = refusal;
+    this.#lastFailure = result.ok
+      ? undefined
+      : /tcp connect error|connection refused/i.test(result.error)
+      ? "tcp"
+      : "other";
     if (result.ok) {
       this.#connections += 1;
       log.info("connected to monitoring", { url: url.href, queued: queue.size });

@@ -14,10 +14,18 @@ import type { EarlyEvents } from "./transport_connect.ts";
 import type { Waker } from "./waker.ts";
 import { WriteTracker } from "./write_tracker.ts";
 
-/** Events removed from the queue: acknowledged by the server, or only written to a server without acks. */
+/** What the transport delivered, over every session. */
 export interface DeliveryCounts {
+  /** Removed from the queue, acknowledged by the server. */
   acked: number;
+  /** Removed from the queue, only written to a server that does not acknowledge. */
   written: number;
+  /** Events written to a socket, resends included. */
+  sent: number;
+  /** Of those, events sent again (sent on an earlier connection, not confirmed there). */
+  resent: number;
+  /** Wall-clock ms of the last event written, or undefined. */
+  lastSentAt: number | undefined;
 }
 
 /** What a {@link Session} needs from its transport. */
@@ -129,7 +137,10 @@ export class Session {
   #onMessage(text: string): void {
     const message = parseServerMessage(text);
     if (message?.type === "hello") this.#onHello(message.acks);
-    else if (message?.type === "ack") this.#confirm(message.seq, "acked");
+    else if (message?.type === "ack") {
+      const pos = this.#o.queue.inFlightPos(message);
+      if (pos !== undefined) this.#confirm(pos, "acked");
+    }
   }
 
   /**
@@ -153,8 +164,8 @@ export class Session {
   }
 
   /** Removes confirmed events from the queue (never beyond what this connection sent). */
-  #confirm(seq: number, how: keyof DeliveryCounts): void {
-    const removed = this.#o.queue.confirmSent(seq);
+  #confirm(pos: number, how: "acked" | "written"): void {
+    const removed = this.#o.queue.confirmSent(pos);
     if (removed === 0) return;
     this.#o.delivery[how] += removed;
     this.#delivered = true;
@@ -181,8 +192,8 @@ export class Session {
    */
   #noteWrites(): void {
     const { socket, clock } = this.#o;
-    const seq = this.#writes.update(socket.bufferedAmount, clock.now());
-    if (seq > 0 && !this.#acks) this.#confirm(seq, "written");
+    const pos = this.#writes.update(socket.bufferedAmount, clock.now());
+    if (pos > 0 && !this.#acks) this.#confirm(pos, "written");
   }
 
   /**
@@ -238,11 +249,16 @@ export class Session {
     const { queue, socket, clock, log } = this.#o;
     if (queue.inFlight === 0) this.#lastProgressAt = clock.now();
     try {
+      const { delivery } = this.#o;
       for (const item of batch) {
         socket.send(item.data);
-        queue.markSent(item.seq);
-        this.#writes.sent(item.seq, item.data);
+        queue.markSent(item.pos);
+        this.#writes.sent(item.pos, item.data);
+        delivery.sent += 1;
+        if (item.sends > 0) delivery.resent += 1;
+        item.sends += 1;
       }
+      delivery.lastSentAt = Date.now();
       return true;
     } catch (error) {
       log.warn("send failed; events stay queued", { error });

@@ -183,12 +183,12 @@ Deno.test("deno task dev: a taken mock port is reported and the agent is not sta
   }
 });
 
-/** SIGHUP reaches the agent (which logs it), nothing of the tree ends, and SIGTERM still ends it all. */
+/** SIGHUP reaches the agent (which reloads), nothing of the tree ends, and SIGTERM still ends it all. */
 async function hangupSurvived(task: TaskTree, tree: Proc[], port: number): Promise<void> {
   task.child.kill("SIGHUP");
   await waitFor(
-    "the agent's SIGHUP log line",
-    () => task.stderr.some((l) => l.includes("reload is not supported yet; ignoring SIGHUP")),
+    "the agent's reload log line",
+    () => task.stderr.some((l) => l.includes("reload: applied")),
   );
   const before = (await events(port)).length;
   await waitFor("a heartbeat after SIGHUP", async () => (await events(port)).length > before);

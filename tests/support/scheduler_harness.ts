@@ -9,7 +9,8 @@
 import type { CheckResult, RunContext } from "../../src/check.ts";
 import type { LogFields, Logger } from "../../src/log.ts";
 import type { CheckOutcome } from "../../src/protocol.ts";
-import { type ScheduledCheck, Scheduler, type SchedulerOptions } from "../../src/scheduler.ts";
+import type { ScheduledCheck, SchedulerOptions } from "../../src/scheduled_check.ts";
+import { Scheduler } from "../../src/scheduler.ts";
 import { ManualClock } from "./manual_clock.ts";
 
 export interface LogLine {

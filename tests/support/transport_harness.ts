@@ -24,6 +24,8 @@ export const TIMINGS = {
   ackTimeoutMs: 500,
   helloWaitMs: 200,
   backoff: { baseMs: 50, maxMs: 200 },
+  // No quick retries unless a test asks for them: the backoff is what these tests time.
+  retry: { afterSessionMs: 50, fastMs: 30, fastWindowMs: 0 },
 };
 
 /** One recorded log line. */
@@ -45,10 +47,15 @@ export function capturingLogger(): { log: Logger; lines: LogLine[] } {
   };
 }
 
-/** A queue item as the agent would queue it (opaque JSON with its seq). */
+/** The run of the events these tests queue. */
+export const RUN = "test-run";
+
+/** A queue item as the agent would queue it (opaque JSON with its run and seq). */
 export const event = (seq: number) => ({
   seq,
-  data: JSON.stringify({ seq, type: "check", n: seq * 7 }),
+  run: RUN,
+  id: `id-${seq}`,
+  data: JSON.stringify({ seq, run: RUN, id: `id-${seq}`, type: "check", n: seq * 7 }),
 });
 
 /** Queues events `from`..`to`; none may be dropped. */
