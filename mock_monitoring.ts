@@ -17,6 +17,7 @@
 import { MockState, type Receipt } from "./mock/state.ts";
 import { LiveFeed } from "./mock/live.ts";
 import { route } from "./mock/http.ts";
+import { type MockEnvOptions, mockOptionsFromEnv, pageUrl, sameSecret } from "./mock/options.ts";
 import {
   ANSI,
   formatBackLine,
@@ -27,12 +28,11 @@ import {
   oneLine,
   type Paint,
   PLAIN,
-  useColor,
 } from "./mock/console.ts";
 import type { AgentView, CheckView, InvalidView, MockStats, ReceivedEvent } from "./mock/views.ts";
 import type { AgentEvent } from "./src/protocol.ts";
 
-export { formatEventLine, type LineFlags };
+export { formatEventLine, type LineFlags, mockOptionsFromEnv };
 export type { AgentView, CheckView, InvalidView, MockStats, ReceivedEvent };
 
 /** Options for {@link startMockMonitoring}. */
@@ -77,20 +77,6 @@ export interface MockMonitoring {
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-/** Compares without an early exit, so timing does not reveal the token. */
-function sameSecret(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
-/** The page's URL for a browser on this host: a wildcard address is reached on loopback. */
-function pageUrl(hostname: string, port: number): string {
-  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname;
-  return `http://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}/`;
 }
 
 /** Starts the mock; it listens before this returns. */
@@ -226,9 +212,7 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
   }, (req, info) => {
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return upgrade(req, remote);
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return new Response("method not allowed\n", { status: 405 });
-    }
+    if (req.method !== "GET") return new Response("method not allowed\n", { status: 405 });
     return route(new URL(req.url), state, feed, now) ??
       new Response("not found\n", { status: 404 });
   });
@@ -263,43 +247,8 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
   };
 }
 
-/**
- * Reads the MOCK_* variables; throws an Error naming the bad variable. Lines
- * are coloured when `terminal` says stdout is a terminal and `NO_COLOR` is not
- * set (`MOCK_COLOR=always|never` overrides the first).
- */
-export function mockOptionsFromEnv(
-  get: (name: string) => string | undefined,
-  terminal: { isTerminal: boolean; noColor: boolean } = { isTerminal: false, noColor: false },
-): MockOptions & { quiet: boolean } {
-  const flag = (name: string, fallback: boolean): boolean => {
-    const raw = get(name)?.trim().toLowerCase();
-    if (!raw) return fallback;
-    if (["true", "1", "yes", "on"].includes(raw)) return true;
-    if (["false", "0", "no", "off"].includes(raw)) return false;
-    throw new Error(`${name} must be true or false, got ${JSON.stringify(get(name))}`);
-  };
-  const rawPort = get("MOCK_PORT")?.trim() || "8765";
-  const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || port > 65535) {
-    throw new Error(`MOCK_PORT must be a whole number from 0 to 65535, got ${rawPort}`);
-  }
-  const hostname = (get("MOCK_HOST")?.trim() || "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
-  if (/\s|\//.test(hostname)) throw new Error(`MOCK_HOST is not a host name or address`);
-  const token = get("MOCK_TOKEN") || undefined; // empty means no token; never printed
-  const color = useColor(get("MOCK_COLOR"), terminal.isTerminal, terminal.noColor);
-  return {
-    port,
-    hostname,
-    token,
-    acks: flag("MOCK_ACKS", true),
-    quiet: flag("MOCK_QUIET", false),
-    color,
-  };
-}
-
 if (import.meta.main) {
-  let options: ReturnType<typeof mockOptionsFromEnv>;
+  let options: MockEnvOptions;
   try {
     options = mockOptionsFromEnv((name) => Deno.env.get(name), {
       isTerminal: Deno.stdout.isTerminal(),

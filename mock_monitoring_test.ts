@@ -276,7 +276,9 @@ Deno.test("mock serves the status page and its assets from itself, and 404 for u
     const links = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
     assert.ok(links.length >= 3, links.join());
     for (const link of links) assert.match(link, /^(\/|#)/, `${link} is not served by the mock`);
-    for (const asset of ["/app.js", "/app.css", "/favicon.svg"]) {
+    for (
+      const asset of ["/app.js", "/agents.js", "/rows.js", "/dom.js", "/app.css", "/favicon.svg"]
+    ) {
       const response = await fetch(`${base}${asset}`);
       const text = await response.text();
       assert.equal(response.status, 200, asset);

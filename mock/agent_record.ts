@@ -71,6 +71,7 @@ export function agentView(r: AgentRecord, runs: RunView[]): AgentView {
     interval_s: hb?.interval_s ?? null,
     skipped_runs: hb?.skipped_runs ?? null,
     queue: hb === undefined ? null : { ...hb.queue },
+    delivery: hb?.delivery === undefined ? null : { ...hb.delivery },
     run: r.run,
     ...r.counts,
     runs,

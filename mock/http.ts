@@ -8,7 +8,10 @@
  */
 
 import page from "./page/index.html" with { type: "text" };
-import script from "./page/app.js" with { type: "text" };
+import agents from "./page/agents.js" with { type: "text" };
+import app from "./page/app.js" with { type: "text" };
+import dom from "./page/dom.js" with { type: "text" };
+import rows from "./page/rows.js" with { type: "text" };
 import style from "./page/app.css" with { type: "text" };
 import icon from "./page/favicon.svg" with { type: "text" };
 import type { LiveFeed } from "./live.ts";
@@ -33,7 +36,10 @@ const PAGE_HEADERS = {
 const ASSETS: Record<string, [string, string]> = {
   "/": [page, "text/html; charset=utf-8"],
   "/index.html": [page, "text/html; charset=utf-8"],
-  "/app.js": [script, "text/javascript; charset=utf-8"],
+  "/app.js": [app, "text/javascript; charset=utf-8"],
+  "/agents.js": [agents, "text/javascript; charset=utf-8"],
+  "/rows.js": [rows, "text/javascript; charset=utf-8"],
+  "/dom.js": [dom, "text/javascript; charset=utf-8"],
   "/app.css": [style, "text/css; charset=utf-8"],
   "/favicon.svg": [icon, "image/svg+xml"],
 };

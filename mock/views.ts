@@ -31,6 +31,8 @@ export interface AgentView {
   skipped_runs: number | null;
   /** The heartbeat's `queue` object as sent (`size`, `dropped`, and whatever a newer agent adds). */
   queue: Record<string, unknown> | null;
+  /** The heartbeat's `delivery` object as sent (an extension of newer agents), or null. */
+  delivery: Record<string, unknown> | null;
   /** The run of the newest event. */
   run: string;
   /** Events received (valid, not counting resends). */
