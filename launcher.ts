@@ -35,6 +35,7 @@ import {
   SignalHub,
   type Signals,
   spawnDeno,
+  superviseAgent,
   superviseOnce,
   superviseWatched,
 } from "./src/supervise.ts";
@@ -140,8 +141,16 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       const first = flagsOrReport("agent");
       if (!first) return 2;
       if (watch) return await watched(signals, args);
-      const child = spawnDeno(agentArgs(first.flags, command, args));
-      return await superviseOnce(child, signals, graceFor(first.shutdownFlushMs));
+      let prepared: FlagsResult = first;
+      return await superviseAgent(
+        () => {
+          const flags = prepared;
+          prepared = computeFlags("agent"); // a restart for a reload computes them again
+          return flags;
+        },
+        (flags) => agentArgs(flags, command, args),
+        signals,
+      );
     }
     case "dev": {
       // Validate before the mock starts, so a bad configuration leaves nothing running.

@@ -6,6 +6,7 @@
  */
 
 import type { CheckModule } from "../src/check.ts";
+import { http } from "./http/mod.ts";
 import { mysql } from "./mysql/mod.ts";
 import { nginx } from "./nginx/mod.ts";
 import { postgres } from "./postgres/mod.ts";
@@ -18,6 +19,7 @@ export const MODULES: ReadonlyMap<string, CheckModule<unknown>> = new Map<
   string,
   CheckModule<unknown>
 >([
+  ["http", http],
   ["mysql", mysql],
   ["nginx", nginx],
   ["postgres", postgres],

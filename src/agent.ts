@@ -60,8 +60,9 @@ export async function runAgent(
     clock: realClock,
     log,
     sink: (outcome) => {
-      stateLog(outcome);
+      // Queued (and spooled) first: a result in the log is never one the queue lacks.
       pipeline.emit(factory.check(outcome));
+      stateLog(outcome);
     },
   });
 

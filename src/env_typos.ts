@@ -16,8 +16,12 @@ import { didYouMean } from "./suggest.ts";
 /** Prefixes of the agent's own variables besides the modules'. */
 const AGENT_PREFIXES = ["AGENT_", "MONITORING_", "CHECK_", "HEARTBEAT_", "QUEUE_", "LOG_"];
 
-/** Names the agent never reads but that share its prefixes (other programs' variables). */
-const FOREIGN = new Set(["LOG_TOKENS", "LOG_STREAM"]);
+/**
+ * Names the agent never reads but that share its prefixes (other programs'
+ * variables): `HTTP_PROXY` is the proxy convention, not an option of the
+ * `http` module.
+ */
+const FOREIGN = new Set(["LOG_TOKENS", "LOG_STREAM", "HTTP_PROXY"]);
 
 /**
  * A warning for each of `names` that starts with a module's prefix

@@ -28,6 +28,12 @@ Deno.test("agent-wide prefixes are checked too; known and unrelated names are no
   assert.match(warnings[0].message, /did you mean QUEUE_MAX_EVENTS\?/);
 });
 
+Deno.test("HTTP_PROXY is the proxy convention, not a typo of an http option; HTTP_TOKN is", () => {
+  const warnings = envTypos(["HTTP_PROXY", "HTTP_URL", "HTTP_TOKN"], MODULES);
+  assert.deepEqual(warnings.map((w) => w.variable), ["HTTP_TOKN"]);
+  assert.match(warnings[0].message, /did you mean HTTP_TOKEN\?/);
+});
+
 Deno.test("a far-off name gets the warning without a guess", () => {
   const [warning] = envTypos(["SSH_SOMETHING_ELSE_ENTIRELY"], MODULES);
   assert.equal(warning.message, "is set but no part of the agent reads it");

@@ -8,7 +8,9 @@
  * @module
  */
 
+import { type AgentChild, spawnAgent } from "./agent_child.ts";
 import type { FlagsResult } from "./launcher_flags.ts";
+import { RESTART_EXIT_CODE } from "./restart.ts";
 
 /** Writes one launcher message to stderr. */
 export function say(line: string): void {
@@ -113,6 +115,32 @@ export async function superviseOnce(
   return status.code;
 }
 
+/**
+ * Runs the agent until it ends for good: each time it asks for a restart
+ * (exit {@link RESTART_EXIT_CODE}: a reload needs other permissions), the
+ * flags are computed again and a new agent gets the old one's queue.
+ */
+export async function superviseAgent(
+  prepare: () => FlagsResult,
+  argsFor: (flags: string[]) => string[],
+  signals: Signals,
+): Promise<number> {
+  let handover: Uint8Array | undefined;
+  for (;;) {
+    const prepared = prepare();
+    if (!prepared.ok) {
+      console.error(prepared.report);
+      return 2;
+    }
+    const agent = spawnAgent(argsFor(prepared.flags), handover);
+    const code = await superviseOnce(agent.child, signals, graceFor(prepared.shutdownFlushMs));
+    const { stdout } = await agent.done;
+    if (code !== RESTART_EXIT_CODE) return code;
+    say("the agent asked for a restart (a reload needs other permissions); restarting it");
+    handover = stdout;
+  }
+}
+
 /** Options for {@link superviseWatched}. */
 export interface WatchedOptions {
   /** Computes the agent's flags afresh; called before every start. */
@@ -126,7 +154,7 @@ export interface WatchedOptions {
   configFiles: () => string[];
   /** Resolves when a companion process (the dev mock) has ended: the loop ends too. */
   companion?: Promise<unknown>;
-  spawn?: (args: string[]) => Deno.ChildProcess;
+  spawn?: (args: string[], handover?: Uint8Array) => AgentChild;
 }
 
 type Wake =
@@ -142,7 +170,7 @@ type Wake =
  */
 export async function superviseWatched(options: WatchedOptions): Promise<number> {
   const { signals, watch } = options;
-  const spawn = options.spawn ?? spawnDeno;
+  const spawn = options.spawn ?? spawnAgent;
   const never = new Promise<never>(() => {});
   let stopRequested = false;
   const stop: Promise<Wake> = Promise.race([signals.stop, options.companion ?? never])
@@ -151,6 +179,8 @@ export async function superviseWatched(options: WatchedOptions): Promise<number>
       return { kind: "stop" };
     });
   let lastCode = 0;
+  let handover: Uint8Array | undefined;
+  let running: AgentChild | undefined;
   for (;;) {
     if (stopRequested) return lastCode; // it came during a restart: start nothing new
     watch.track(options.configFiles());
@@ -158,7 +188,9 @@ export async function superviseWatched(options: WatchedOptions): Promise<number>
     let child: Deno.ChildProcess | undefined;
     let graceMs = graceFor(0);
     if (prepared.ok) {
-      child = spawn(options.argsFor(prepared.flags));
+      running = spawn(options.argsFor(prepared.flags), handover);
+      handover = undefined;
+      child = running.child;
       graceMs = graceFor(prepared.shutdownFlushMs);
       signals.attach(child);
     } else {
@@ -169,6 +201,21 @@ export async function superviseWatched(options: WatchedOptions): Promise<number>
     const changed = () => watch.changed().then((paths): Wake => ({ kind: "change", paths }));
     const exited = child ? child.status.then((status): Wake => ({ kind: "exit", status })) : never;
     let wake = await Promise.race([exited, changed(), stop]);
+    // A change of the configuration alone is a reload, as SIGHUP makes it: the agent applies it
+    // in place, or asks for a restart (exit 75) when it needs other permissions.
+    while (
+      child && wake.kind === "change" && wake.paths.every((p) => options.configFiles().includes(p))
+    ) {
+      say(`changed: ${wake.paths.join(", ")}; reloading the agent (SIGHUP)`);
+      kill(child, "SIGHUP");
+      wake = await Promise.race([exited, changed(), stop]);
+    }
+    if (wake.kind === "exit" && wake.status.code === RESTART_EXIT_CODE && !stopRequested) {
+      signals.attach(undefined);
+      handover = (await running!.done).stdout;
+      say("the agent asked for a restart (a reload needs other permissions); restarting it");
+      continue;
+    }
     if (wake.kind === "exit") {
       signals.attach(undefined);
       child = undefined;

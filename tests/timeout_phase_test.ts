@@ -75,3 +75,24 @@ Deno.test("a PostgreSQL server that never answers times out in its first phase a
   assert.equal(outcome.reason, "timeout");
   assert.ok(["tls", "startup"].includes(String(outcome.details?.phase)), JSON.stringify(outcome));
 });
+
+Deno.test("an HTTP server that never answers times out in first_byte, or in tls for https, with the module's words", async () => {
+  const plain = await timeoutAgainstSilentPeer((port) => ({
+    ENABLED_MODULES: "http",
+    HTTP_URL: `http://127.0.0.1:${port}/health`,
+  }));
+  assert.equal(plain.reason, "timeout");
+  assert.equal(plain.details?.phase, "first_byte");
+  assert.match(
+    plain.message ?? "",
+    /accepted the connection but sent no answer before the deadline$/,
+  );
+  assert.equal(typeof plain.details?.connect_ms, "number", "what was measured is kept");
+  const secure = await timeoutAgainstSilentPeer((port) => ({
+    ENABLED_MODULES: "http",
+    HTTP_URL: `https://127.0.0.1:${port}/health`,
+  }));
+  assert.equal(secure.reason, "timeout");
+  assert.equal(secure.details?.phase, "tls");
+  assert.match(secure.message ?? "", /^timed out in the TLS handshake with 127\.0\.0\.1:\d+$/);
+});

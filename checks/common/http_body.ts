@@ -57,8 +57,22 @@ export async function readCappedBody(
     await response.body?.cancel().catch(() => {});
     return { kind: "too_large", bytes: declared, declared: true, head: new Uint8Array() };
   }
-  if (response.body === null) return { kind: "complete", bytes: new Uint8Array() };
-  const reader = response.body.getReader();
+  return await readCappedStream(response.body, limit, signal);
+}
+
+/**
+ * Reads at most `limit` bytes of a body stream (`null`: no body), for a
+ * body that does not come from `fetch` or whose declared length should not
+ * refuse it: over the cap it is `too_large` with the first `limit` bytes in
+ * `head`. Never throws; the stream is cancelled on every way but `complete`.
+ */
+export async function readCappedStream(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  signal: AbortSignal,
+): Promise<BodyRead> {
+  if (body === null) return { kind: "complete", bytes: new Uint8Array() };
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

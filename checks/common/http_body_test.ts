@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readCappedBody } from "./http_body.ts";
+import { readCappedBody, readCappedStream } from "./http_body.ts";
 
 const never = new AbortController().signal;
 
@@ -86,4 +86,18 @@ Deno.test("readCappedBody() answers failed with the error of a stream that break
   if (read.kind !== "failed") return;
   assert.equal(read.bytes, 6);
   assert.equal(read.error, broken);
+});
+
+Deno.test("readCappedStream() keeps the first bytes of a body over the cap, whatever length it declares", async () => {
+  const { stream, seen } = body([bytes("0123456789"), bytes("abcdef")]);
+  const read = await readCappedStream(stream, 12, never);
+  assert.equal(read.kind, "too_large");
+  if (read.kind !== "too_large") return;
+  assert.equal(new TextDecoder().decode(read.head), "0123456789ab");
+  assert.equal(read.declared, false);
+  assert.equal(seen.cancelled, true);
+  assert.deepEqual(await readCappedStream(null, 12, never), {
+    kind: "complete",
+    bytes: new Uint8Array(),
+  });
 });

@@ -30,7 +30,12 @@ export interface TlsUpgradeOptions {
   address: string;
   /** Verify the certificate chain and that it names {@link host}; false accepts any certificate. */
   verify: boolean;
-  /** PEM certificate(s) trusted instead of the system store; only used when verifying. */
+  /**
+   * PEM certificate(s) trusted instead of the system store. Without
+   * {@link verify} nothing is refused, but the socket's `authorized` and
+   * `authorizationError` still say whether these would have trusted the peer
+   * (for a caller that judges the certificate itself).
+   */
   ca?: string;
   /**
    * The SNI name, when it differs from {@link host}. There is no way to send
@@ -125,7 +130,7 @@ export function upgradeTls(socket: net.Socket, options: TlsUpgradeOptions): Prom
     host,
     ...(servername ? { servername } : {}),
     rejectUnauthorized: options.verify,
-    ...(options.verify && options.ca !== undefined ? { ca: [options.ca] } : {}),
+    ...(options.ca !== undefined ? { ca: [options.ca] } : {}),
   });
   secure.on("error", () => {});
   return new Promise((resolve, reject) => {

@@ -144,6 +144,26 @@ Deno.test("upgradeTls without verification accepts the certificate and says why 
   }
 });
 
+Deno.test("upgradeTls without verification still says whether the given CA trusts the peer", async () => {
+  const server = tlsServer();
+  try {
+    for (
+      const [host, authorized, error] of [
+        ["127.0.0.1", true, "null"],
+        ["db.example.test", false, "ERR_TLS_CERT_ALTNAME_INVALID"],
+      ] as const
+    ) {
+      const { outcome } = await upgrade(server.port, { host, verify: false, ca: CA });
+      const secure = await outcome;
+      assert.equal(secure.authorized, authorized, host);
+      assert.equal(String(secure.authorizationError), error, host);
+      secure.destroy();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("upgradeTls sends the host name as SNI, an override instead, and never an IP literal", async () => {
   const peer = fakePeer("close");
   const contains = (hello: Uint8Array, text: string) =>

@@ -7,7 +7,8 @@
  */
 
 import type { EnvReader, InstanceSpec } from "../../src/check.ts";
-import { describeUrl, hostPort, optional, parseHost } from "../../src/config_values.ts";
+import { optional } from "../../src/config_values.ts";
+import { parseHttpUrl, shownUrl } from "../common/http_url.ts";
 
 /** The one variable of this module. */
 export const NGINX_STATUS_URL = "NGINX_STATUS_URL";
@@ -37,92 +38,19 @@ export interface NginxConfig {
   secretValues: string[];
 }
 
-function base64Utf8(text: string): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function portError(written: string): Error {
-  return new Error(`port must be from 1 to 65535, got ${written}`);
-}
-
-/**
- * The port as written in the URL's authority, when there is one. `new URL`
- * refuses a port over 65535 without saying why; this finds the port so that
- * the error can.
- */
-function writtenPort(raw: string): string | undefined {
-  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#\\]*)/.exec(raw.trim())?.[1];
-  if (authority === undefined) return undefined;
-  return /:(\d+)$/.exec(authority.slice(authority.lastIndexOf("@") + 1))?.[1];
-}
-
-function parseUrl(raw: string): URL {
-  try {
-    return new URL(raw);
-  } catch {
-    const written = writtenPort(raw);
-    if (written !== undefined && Number(written) > 65535) throw portError(written);
-    throw new Error("is not a valid URL (expected e.g. http://127.0.0.1/nginx_status)");
-  }
-}
-
-/** The credentials of the URL: the Basic header and every form of them to redact. */
-function credentials(raw: string, url: URL): Pick<NginxConfig, "authorization" | "secretValues"> {
-  if (url.username === "" && url.password === "") return { secretValues: [] };
-  let username: string;
-  let password: string;
-  try {
-    username = decodeURIComponent(url.username);
-    password = decodeURIComponent(url.password);
-  } catch {
-    throw new Error("the user name or password in the URL is not valid percent-encoding");
-  }
-  const authorization = `Basic ${base64Utf8(`${username}:${password}`)}`;
-  const secretValues = new Set([authorization.slice("Basic ".length)]);
-  // The user info as written, as the URL serializes it, and decoded; with
-  // no password the user name is the credential (a token), so it is secret too.
-  const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^@]*)@/.exec(raw)?.[1];
-  const writtenPassword = written?.includes(":") ? written.slice(written.indexOf(":") + 1) : "";
-  for (
-    const value of password === "" ? [written, url.username, username] : [
-      written,
-      writtenPassword,
-      `${url.username}:${url.password}`,
-      url.password,
-      `${username}:${password}`,
-      password,
-    ]
-  ) {
-    if (value) secretValues.add(value);
-  }
-  return { authorization, secretValues: [...secretValues] };
-}
-
 /** Parses and checks the URL; errors never quote the user info. */
 export function parseStatusUrl(raw: string): NginxConfig {
-  const url = parseUrl(raw);
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`must start with http:// or https://, got ${url.protocol}//`);
-  }
-  const portNumber = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
-  // `new URL` takes port 0 (and refuses above 65535, see parseUrl).
-  if (portNumber < 1) throw portError(url.port);
-  if (BLOCKED_PORTS.has(portNumber)) {
+  const parsed = parseHttpUrl(raw, "http://127.0.0.1/nginx_status");
+  if (BLOCKED_PORTS.has(parsed.port)) {
     throw new Error(
-      `port ${portNumber} is one that fetch refuses to use (the Fetch standard's bad ports)`,
+      `port ${parsed.port} is one that fetch refuses to use (the Fetch standard's bad ports)`,
     );
   }
-  const { authorization, secretValues } = credentials(raw, url);
-  url.username = "";
-  url.password = "";
-  url.hash = "";
   return {
-    url: url.href,
-    net: hostPort(parseHost(url.hostname), portNumber),
-    ...(authorization ? { authorization } : {}),
-    secretValues,
+    url: parsed.url.href,
+    net: parsed.net,
+    ...(parsed.authorization ? { authorization: parsed.authorization } : {}),
+    secretValues: parsed.secretValues,
   };
 }
 
@@ -142,12 +70,7 @@ export function parseNginx(env: EnvReader): InstanceSpec<NginxConfig>[] {
     const config = parseStatusUrl(raw);
     return [{ name: config.url, targets: [config.url], ok: true, config }];
   } catch (error) {
-    // A URL that does not parse cannot be masked reliably: name the variable instead.
-    let shown = NGINX_STATUS_URL;
-    try {
-      new URL(raw);
-      shown = describeUrl(raw);
-    } catch { /* keep the variable's name */ }
+    const shown = shownUrl(raw, NGINX_STATUS_URL);
     return [{
       name: shown,
       targets: [shown],

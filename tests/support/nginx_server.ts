@@ -90,9 +90,12 @@ export async function nginxOptions(upstreamPort: number): Promise<NginxOptions> 
   };
 }
 
-function config(o: NginxOptions): string {
-  const p = o.prefix;
-  const nginxString = (s: string) => JSON.stringify(s); // nginx reads \n and \" in quoted strings
+/**
+ * The start of a test nginx's config: in the foreground, one worker, the
+ * pid, the log and every temp path inside `p`, and an open `http {` block
+ * for the caller's servers (which closes it).
+ */
+export function nginxPreamble(p: string): string {
   return `daemon off;
 worker_processes 1;
 pid ${p}/nginx.pid;
@@ -106,7 +109,13 @@ http {
   uwsgi_temp_path ${p}/tmp/uwsgi;
   scgi_temp_path ${p}/tmp/scgi;
   default_type text/plain;
-  server {
+`;
+}
+
+function config(o: NginxOptions): string {
+  const p = o.prefix;
+  const nginxString = (s: string) => JSON.stringify(s); // nginx reads \n and \" in quoted strings
+  return `${nginxPreamble(p)}  server {
     listen 127.0.0.1:${o.port};
     ${o.ipv6 ? `listen [::1]:${o.port};` : ""}
     location = /status { stub_status; }
@@ -154,19 +163,26 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
   return text;
 }
 
+/** A running nginx process of a test. */
+export interface NginxProcess {
+  pid: number;
+  /** Stops this nginx by its PID (SIGTERM, SIGKILL after 10 s) and waits for it. */
+  stop(): Promise<void>;
+}
+
 /**
- * Starts nginx with `nginx -p PREFIX -e PREFIX/error.log -c CONF` and waits
- * until both ports accept connections.
+ * Runs `nginx -p PREFIX -e PREFIX/error.log -c PREFIX/nginx.conf` with
+ * `config` (which must say `daemon off;` and keep every path in PREFIX) and
+ * waits until every one of `ports` on 127.0.0.1 accepts connections.
  */
-export async function startNginx(options: NginxOptions): Promise<NginxServer> {
-  const p = options.prefix;
+export async function spawnNginx(
+  prefix: string,
+  config: string,
+  ports: number[],
+): Promise<NginxProcess> {
+  const p = prefix;
   await Deno.mkdir(`${p}/tmp`, { recursive: true });
-  await Deno.writeTextFile(`${p}/nginx.conf`, config(options));
-  // nginx's {PLAIN} scheme keeps the test free of crypt(3); workers read it as nobody.
-  await Deno.writeTextFile(`${p}/htpasswd`, `${AUTH_USER}:{PLAIN}${AUTH_PASSWORD}\n`, {
-    mode: 0o644,
-  });
-  await Deno.writeTextFile(`${p}/big.txt`, "x".repeat(BIG_BODY_BYTES - 1) + "\n", { mode: 0o644 });
+  await Deno.writeTextFile(`${p}/nginx.conf`, config);
   const child = new Deno.Command(NGINX_BINARY, {
     args: ["-p", `${p}/`, "-e", `${p}/error.log`, "-c", `${p}/nginx.conf`],
     stdin: "null",
@@ -191,7 +207,11 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
   };
 
   const deadline = performance.now() + 10_000;
-  while (!(await canConnect(options.port) && await canConnect(options.tlsPort))) {
+  const allListen = async () => {
+    for (const port of ports) if (!await canConnect(port)) return false;
+    return true;
+  };
+  while (!await allListen()) {
     if (exited || performance.now() > deadline) {
       await stop();
       const [out, err] = await output;
@@ -203,10 +223,24 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+  return { pid: child.pid, stop };
+}
 
+/**
+ * Starts nginx with the stub_status config and waits until both ports
+ * accept connections.
+ */
+export async function startNginx(options: NginxOptions): Promise<NginxServer> {
+  const p = options.prefix;
+  // nginx's {PLAIN} scheme keeps the test free of crypt(3); workers read it as nobody.
+  await Deno.writeTextFile(`${p}/htpasswd`, `${AUTH_USER}:{PLAIN}${AUTH_PASSWORD}\n`, {
+    mode: 0o644,
+  });
+  await Deno.writeTextFile(`${p}/big.txt`, "x".repeat(BIG_BODY_BYTES - 1) + "\n", { mode: 0o644 });
+  const { pid, stop } = await spawnNginx(p, config(options), [options.port, options.tlsPort]);
   return {
     options,
-    pid: child.pid,
+    pid,
     url(path, how = {}) {
       const host = how.ipv6 ? "[::1]" : "127.0.0.1";
       const userInfo = how.userInfo ? `${how.userInfo}@` : "";

@@ -190,3 +190,19 @@ export function spawnTask(args: string[], env: Record<string, string>): TaskTree
   };
   return task;
 }
+
+/**
+ * The agent process (`… main.ts start`) under a launcher: found among the
+ * launcher's descendants by its command line, waited for up to `timeoutMs`.
+ */
+export async function agentUnder(launcherPid: number, timeoutMs = 15_000): Promise<Proc> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const agent = (await descendants(launcherPid)).find((p) =>
+      /main\.ts (start|check)/.test(p.args)
+    );
+    if (agent) return agent;
+    if (performance.now() > deadline) throw new Error(`no agent under PID ${launcherPid}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
