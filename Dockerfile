@@ -11,6 +11,7 @@ COPY main.ts launcher.ts mock_monitoring.ts healthcheck.ts ./
 COPY src/ src/
 COPY checks/ checks/
 COPY schema/ schema/
+COPY mock/ mock/
 # --frozen: fail instead of resolving anything that deno.lock does not pin.
 RUN deno install --frozen \
  && deno cache --frozen main.ts launcher.ts mock_monitoring.ts healthcheck.ts

@@ -54,11 +54,11 @@ function agentArgs(flags: string[], command: string, rest: string[]): string[] {
 }
 
 /** The flags (and their warnings on stderr), or the configuration report on stderr. */
-function flagsOrReport(
+async function flagsOrReport(
   mode: RunMode,
   names: string[] = [],
-): FlagsResult & { ok: true } | undefined {
-  const result = computeFlags(mode, names);
+): Promise<FlagsResult & { ok: true } | undefined> {
+  const result = await computeFlags(mode, names);
   if (!result.ok) {
     console.error(result.report);
     return undefined;
@@ -97,7 +97,7 @@ async function watched(signals: Signals, rest: string[], companion?: Promise<unk
 async function launch(command: string, rest: string[], signals: Signals): Promise<number> {
   switch (command) {
     case "permissions": {
-      const result = flagsOrReport(rest.includes("--check") ? "check" : "agent");
+      const result = await flagsOrReport(rest.includes("--check") ? "check" : "agent");
       if (!result) return 2;
       console.log(result.flags.join(" "));
       return 0;
@@ -109,7 +109,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
         console.error(`usage: launcher.ts flags agent|check (got ${JSON.stringify(mode)})`);
         return 2;
       }
-      const result = flagsOrReport(mode);
+      const result = await flagsOrReport(mode);
       if (!result) return 2;
       result.flags.forEach((f) => console.log(f));
       return 0;
@@ -130,7 +130,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
         return 2;
       }
       const names = rest.filter((a) => !a.startsWith("-"));
-      const first = flagsOrReport("check", names);
+      const first = await flagsOrReport("check", names);
       if (!first) return 2;
       const child = spawnDeno(agentArgs(first.flags, command, rest));
       return await superviseOnce(child, signals, graceFor(first.shutdownFlushMs));
@@ -138,7 +138,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
     case "start": {
       const watch = rest.includes("--watch");
       const args = rest.filter((a) => a !== "--watch");
-      const first = flagsOrReport("agent");
+      const first = await flagsOrReport("agent");
       if (!first) return 2;
       if (watch) return await watched(signals, args);
       // The first start uses the flags computed above; a restart for a reload computes them again.
@@ -151,7 +151,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
     }
     case "dev": {
       // Validate before the mock starts, so a bad configuration leaves nothing running.
-      const first = flagsOrReport("agent");
+      const first = await flagsOrReport("agent");
       if (!first) return 2;
       const started = await startDevMock(ROOT, signals);
       if (!started.ok) return started.code;
@@ -172,7 +172,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       }
     }
     case "compile": {
-      const first = flagsOrReport("agent");
+      const first = await flagsOrReport("agent");
       if (!first) return 2;
       const args = compileArgs(first.flags);
       // `--print` shows the command instead of running it (the packaging tests compare it).

@@ -25,7 +25,7 @@ async function main(args: string[]): Promise<number> {
     writeStderr(`usage: main.ts [start | check [--json] [NAME…]] (got ${JSON.stringify(command)})`);
     return 2;
   }
-  const loaded = loadAgentConfig();
+  const loaded = await loadAgentConfig();
   if (!loaded.ok) {
     writeStderr(formatProblems(loaded.problems));
     return 2;

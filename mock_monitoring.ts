@@ -1,19 +1,39 @@
 /**
  * Mock monitoring server: accepts agent WebSocket connections, validates every
  * event against schema/event.schema.json, prints one line per event, says
- * `hello` and acks cumulatively (PROTOCOL.md), and serves `GET /events`,
- * `GET /stats` and `GET /` for tests and humans.
+ * `hello` and acks (PROTOCOL.md), keeps per agent and per check state (mock/),
+ * marks agents that went silent, and serves a live status page at `/`, the
+ * JSON API (`/api/agents`, `/api/checks`, `/api/invalid`), `GET /events` and
+ * `GET /stats`.
  *
  * ```sh
  * deno run --allow-net=127.0.0.1,0.0.0.0,[::] \
- *   --allow-env=MOCK_PORT,MOCK_HOST,MOCK_TOKEN,MOCK_ACKS,MOCK_QUIET mock_monitoring.ts
+ *   --allow-env=MOCK_PORT,MOCK_HOST,MOCK_TOKEN,MOCK_ACKS,MOCK_QUIET,MOCK_COLOR mock_monitoring.ts
  * ```
  *
  * @module
  */
 
+import { MockState, type Receipt } from "./mock/state.ts";
+import { LiveFeed } from "./mock/live.ts";
+import { route } from "./mock/http.ts";
+import { type MockEnvOptions, mockOptionsFromEnv, pageUrl, sameSecret } from "./mock/options.ts";
+import {
+  ANSI,
+  formatBackLine,
+  formatEventLine,
+  formatInvalidLine,
+  formatNoDataLine,
+  type LineFlags,
+  oneLine,
+  type Paint,
+  PLAIN,
+} from "./mock/console.ts";
+import type { AgentView, CheckView, InvalidView, MockStats, ReceivedEvent } from "./mock/views.ts";
 import type { AgentEvent } from "./src/protocol.ts";
-import { validateEvent } from "./src/schema.ts";
+
+export { formatEventLine, type LineFlags, mockOptionsFromEnv };
+export type { AgentView, CheckView, InvalidView, MockStats, ReceivedEvent };
 
 /** Options for {@link startMockMonitoring}. */
 export interface MockOptions {
@@ -27,29 +47,16 @@ export interface MockOptions {
   acks?: boolean;
   /**
    * Receives every output line: `kind` "event" for a valid event's line, "info" for
-   * invalid events, bad frames and connection notes. Default: print nothing.
+   * invalid events, bad frames, connection notes and agents going silent or coming
+   * back. Default: print nothing.
    */
   log?: (line: string, kind: "event" | "info") => void;
-}
-
-/** One received event as kept by the mock (and served by `GET /events`). */
-export interface ReceivedEvent {
-  event: unknown;
-  valid: boolean;
-  errors?: string[];
-  /** Its `id` was seen before: a resend after a reconnect. */
-  resend: boolean;
-}
-
-/** Counters served by `GET /stats`. `events` counts every received item, `invalid` the bad ones. */
-export interface MockStats {
-  connections_total: number;
-  connections_open: number;
-  events: number;
-  invalid: number;
-  resends: number;
-  /** Sum of all seq gaps: events the agents created that never arrived. */
-  missing: number;
+  /** Colour the lines with ANSI codes. Default false. */
+  color?: boolean;
+  /** The mock's clock (ms since the epoch), for "last seen" and "no data". Default `Date.now`. */
+  now?: () => number;
+  /** How often silent agents are looked for. Default 250 ms. */
+  tickMs?: number;
 }
 
 /** A running mock; see {@link startMockMonitoring}. */
@@ -57,127 +64,58 @@ export interface MockMonitoring {
   port: number;
   /** `ws://host:port` to connect to. */
   url: string;
-  /** Closes every socket (waiting for each) and the listener. */
+  /** Closes every socket (waiting for each), the page streams and the listener. */
   close(): Promise<void>;
   /** The kept events, oldest first (a copy). */
   events(): ReceivedEvent[];
   stats(): MockStats;
-}
-
-/** What {@link formatEventLine} adds after the event. */
-export interface LineFlags {
-  resend?: boolean;
-  /** Events missing before this one (a seq gap). */
-  gap?: number;
-  /** seq went back to 1: the agent restarted. */
-  restart?: boolean;
-}
-
-/**
- * One readable line for a valid event, e.g.
- * `06:28:04.123 web-1 #12 check tcp 127.0.0.1:22 ok 1.2ms`,
- * `06:28:04.124 web-1 #13 check postgres/orders-db 127.0.0.1:5432/orders ok 3.1ms` or
- * `06:28:04.123 web-1 #13 heartbeat up 30s queue 0 dropped 0 v0.1.0`.
- */
-export function formatEventLine(event: AgentEvent, flags: LineFlags = {}): string {
-  const parts = [event.timestamp.slice(11, 23), event.agent, `#${event.seq}`, event.type];
-  if (event.type === "check") {
-    // The instance, when it is not the module's own environment-configured one.
-    const instance = event.instance && event.instance !== event.module ? `/${event.instance}` : "";
-    parts.push(`${event.module}${instance}`, event.target, event.status);
-    if (event.reason !== undefined) parts.push(event.reason);
-    if (event.message !== undefined) parts.push(JSON.stringify(event.message));
-    parts.push(`${event.duration_ms}ms`);
-  } else if (event.type === "heartbeat") {
-    const { uptime_s, queue, version, skipped_runs } = event;
-    parts.push(`up ${Math.round(uptime_s)}s queue ${queue.size} dropped ${queue.dropped}`);
-    if (skipped_runs > 0) parts.push(`skipped ${skipped_runs}`);
-    parts.push(`v${version}`);
-  }
-  if (flags.gap) parts.push(`(gap: ${flags.gap} events missing before #${event.seq})`);
-  if (flags.restart) parts.push("(agent restarted)");
-  if (flags.resend) parts.push("(resend)");
-  return oneLine(parts.join(" "));
-}
-
-/** Control characters (newlines from a hostile agent) must not split a line. */
-function oneLine(text: string): string {
-  return text.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
+  /** What `GET /api/agents` serves. */
+  agents(): AgentView[];
+  /** What `GET /api/checks` serves. */
+  checks(): CheckView[];
 }
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-/** Compares without an early exit, so timing does not reveal the token. */
-function sameSecret(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
-const KEEP_EVENTS = 10_000; // what events() and GET /events return, newest last
-
 /** Starts the mock; it listens before this returns. */
 export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
   const { token, acks = true } = options;
   const log = options.log ?? (() => {});
-  const kept: ReceivedEvent[] = [];
-  const seenIds = new Set<string>(); // bounded below, oldest forgotten first
-  const lastSeq = new Map<string, number>(); // agent → highest seq seen
+  const paint: Paint = options.color ? ANSI : PLAIN;
+  const now = options.now ?? Date.now;
+  const state = new MockState({ now });
+  const feed = new LiveFeed();
   const sockets = new Map<WebSocket, Promise<void>>(); // open socket → its close
-  const stats: MockStats = {
-    connections_total: 0,
-    connections_open: 0,
-    events: 0,
-    invalid: 0,
-    resends: 0,
-    missing: 0,
-  };
 
-  function record(item: ReceivedEvent): void {
-    kept.push(item);
-    if (kept.length > KEEP_EVENTS) kept.shift();
-    stats.events++;
-    if (!item.valid) stats.invalid++;
+  /** Prints what one item changed and pushes it to the page. */
+  function report(receipt: Receipt): void {
+    const { item, seq } = receipt;
+    if (receipt.back && receipt.agent) {
+      log(formatBackLine(receipt.agent.agent, now(), receipt.back.silentMs, paint), "info");
+    }
+    if (item.valid) {
+      const flags: LineFlags = { resend: seq.resend, gap: seq.gap, restart: seq.restart };
+      log(formatEventLine(item.event as AgentEvent, flags, paint), "event");
+    } else if (receipt.invalid?.errors[0]?.field === "(frame)") {
+      log(paint.error("INVALID frame: not JSON"), "info");
+    } else {
+      const raw = truncate(JSON.stringify(item.event) ?? String(item.event), 300);
+      log(formatInvalidLine(receipt.invalid?.agent, item.errors ?? [], raw, paint), "info");
+    }
+    const { agent, check, entry, invalid } = receipt;
+    feed.publish("update", {
+      now: new Date(now()).toISOString(),
+      stats: state.stats(),
+      ...(agent ? { agent } : {}),
+      ...(check ? { check, entry } : {}),
+      ...(invalid ? { invalid } : {}),
+    });
   }
 
-  /** Handles one event object; returns its seq when it has a usable one. */
-  function receive(value: unknown): number | undefined {
-    const obj = Object(value) as Record<string, unknown>; // {} for null, a wrapper for 5
-    const seq = Number.isSafeInteger(obj.seq) && (obj.seq as number) >= 1
-      ? obj.seq as number
-      : undefined;
-    const id = typeof obj.id === "string" ? obj.id : undefined;
-    const resend = id !== undefined && seenIds.has(id);
-    if (id !== undefined && !resend) {
-      seenIds.add(id);
-      if (seenIds.size > 100_000) seenIds.delete(seenIds.values().next().value!);
-    }
-    if (resend) stats.resends++;
-    const result = validateEvent(value);
-    if (!result.ok) {
-      record({ event: value, valid: false, errors: result.errors, resend });
-      const agent = typeof obj.agent === "string" ? obj.agent : "?";
-      const raw = truncate(JSON.stringify(value) ?? String(value), 300);
-      log(oneLine(`INVALID event from ${agent}: ${result.errors.join("; ")} ${raw}`), "info");
-      return seq;
-    }
-    const event = value as AgentEvent;
-    const flags: LineFlags = { resend };
-    if (!resend) {
-      const last = lastSeq.get(event.agent);
-      if (last !== undefined && event.seq === 1) flags.restart = true;
-      else if (last !== undefined && event.seq > last + 1) flags.gap = event.seq - last - 1;
-      if (flags.gap) stats.missing += flags.gap;
-      if (last === undefined || event.seq > last || flags.restart) {
-        lastSeq.set(event.agent, event.seq);
-      }
-    }
-    record({ event, valid: true, resend });
-    log(formatEventLine(event, flags), "event");
-    return seq;
+  function publishAgent(agent: AgentView): void {
+    feed.publish("update", { now: new Date(now()).toISOString(), stats: state.stats(), agent });
   }
 
   /**
@@ -186,24 +124,22 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
    * connection carried, and unambiguous when spooled events of an earlier
    * run come before new ones (PROTOCOL.md).
    */
-  function onFrame(socket: WebSocket, data: unknown): void {
+  function onFrame(socket: WebSocket, connection: number, data: unknown): void {
     let parsed: unknown;
     try {
       if (typeof data !== "string") throw new TypeError("binary frame");
       parsed = JSON.parse(data);
     } catch {
-      const event = typeof data === "string" ? truncate(data, 300) : null;
-      record({ event, valid: false, errors: ["not JSON"], resend: false });
-      log("INVALID frame: not JSON", "info");
+      report(state.receiveBadFrame(typeof data === "string" ? data : null));
       return;
     }
     let last: { seq: number; run?: string; id?: string } | undefined;
     for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
-      const seq = receive(item);
-      if (seq === undefined) continue;
-      const { run, id } = Object(item) as { run?: unknown; id?: unknown };
+      report(state.receive(item, connection));
+      const { seq, run, id } = Object(item) as { seq?: unknown; run?: unknown; id?: unknown };
+      if (!Number.isSafeInteger(seq) || (seq as number) < 1) continue;
       last = {
-        seq,
+        seq: seq as number,
         ...(typeof run === "string" ? { run } : {}),
         ...(typeof id === "string" ? { id } : {}),
       };
@@ -213,6 +149,7 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
     }
   }
 
+  let connections = 0;
   function upgrade(req: Request, remote: string): Response {
     // Read every header before Deno.upgradeWebSocket (see runtime notes).
     const authorization = req.headers.get("authorization");
@@ -225,34 +162,44 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
       });
     }
     const { socket, response } = Deno.upgradeWebSocket(req);
-    const n = ++stats.connections_total;
-    stats.connections_open++;
+    const n = ++connections;
+    state.opened(n);
     const closed = new Promise<void>((resolve) => {
       socket.onclose = (e) => {
-        stats.connections_open--;
         sockets.delete(socket);
-        log(`connection #${n} from ${remote} closed (code ${e.code})`, "info");
+        log(paint.dim(`connection #${n} from ${remote} closed (code ${e.code})`), "info");
+        state.closed(n).forEach(publishAgent);
         resolve();
       };
     });
     sockets.set(socket, closed);
     socket.onopen = () => {
-      log(`connection #${n} from ${remote} open`, "info");
+      log(paint.dim(`connection #${n} from ${remote} open`), "info");
       if (acks) socket.send(JSON.stringify({ type: "hello", v: 1, acks: true }));
     };
     socket.onerror = () => {}; // the close event follows; an abrupt disconnect is normal
     socket.onmessage = (e) => {
       try {
-        onFrame(socket, e.data);
+        onFrame(socket, n, e.data);
       } catch (err) {
-        log(`internal error handling a frame: ${err}`, "info");
+        log(oneLine(`internal error handling a frame: ${err}`), "info");
       }
     };
     return response;
   }
 
-  const json = (value: unknown) =>
-    new Response(JSON.stringify(value), { headers: { "content-type": "application/json" } });
+  // Silent agents are looked for on a timer; each newly silent one is printed and pushed.
+  let ticks = 0;
+  const ticker = setInterval(() => {
+    for (const change of state.tick()) {
+      log(
+        formatNoDataLine(change.agent.agent, now(), change.silentMs, change.limitMs, paint),
+        "info",
+      );
+      publishAgent(change.agent);
+    }
+    if (++ticks % Math.max(1, Math.round(15_000 / (options.tickMs ?? 250))) === 0) feed.keepalive();
+  }, options.tickMs ?? 250);
 
   const server = Deno.serve({
     port: options.port ?? 8765,
@@ -266,19 +213,8 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return upgrade(req, remote);
     if (req.method !== "GET") return new Response("method not allowed\n", { status: 405 });
-    switch (new URL(req.url).pathname) {
-      case "/events":
-        return json(kept);
-      case "/stats":
-        return json(stats);
-      case "/":
-        return new Response(
-          `mock monitoring: ${stats.connections_open} open connections, ${stats.events} events` +
-            ` (${stats.invalid} invalid, ${stats.resends} resends)\nGET /events, GET /stats\n`,
-        );
-      default:
-        return new Response("not found\n", { status: 404 });
-    }
+    return route(new URL(req.url), state, feed, now) ??
+      new Response("not found\n", { status: 404 });
   });
 
   const { hostname, port } = server.addr;
@@ -287,10 +223,14 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
   return {
     port,
     url: `ws://${host}:${port}`,
-    events: () => [...kept],
-    stats: () => ({ ...stats }),
+    events: () => state.events(),
+    stats: () => state.stats(),
+    agents: () => state.agents(),
+    checks: () => state.checks(),
     close: () =>
       closing ??= (async () => {
+        clearInterval(ticker);
+        feed.close(); // open page streams would keep the server from shutting down
         const waits = [...sockets.values()];
         for (const socket of sockets.keys()) {
           try {
@@ -307,32 +247,13 @@ export function startMockMonitoring(options: MockOptions = {}): MockMonitoring {
   };
 }
 
-/** Reads the MOCK_* variables; throws an Error naming the bad variable. */
-export function mockOptionsFromEnv(
-  get: (name: string) => string | undefined,
-): MockOptions & { quiet: boolean } {
-  const flag = (name: string, fallback: boolean): boolean => {
-    const raw = get(name)?.trim().toLowerCase();
-    if (!raw) return fallback;
-    if (["true", "1", "yes", "on"].includes(raw)) return true;
-    if (["false", "0", "no", "off"].includes(raw)) return false;
-    throw new Error(`${name} must be true or false, got ${JSON.stringify(get(name))}`);
-  };
-  const rawPort = get("MOCK_PORT")?.trim() || "8765";
-  const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || port > 65535) {
-    throw new Error(`MOCK_PORT must be a whole number from 0 to 65535, got ${rawPort}`);
-  }
-  const hostname = (get("MOCK_HOST")?.trim() || "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
-  if (/\s|\//.test(hostname)) throw new Error(`MOCK_HOST is not a host name or address`);
-  const token = get("MOCK_TOKEN") || undefined; // empty means no token; never printed
-  return { port, hostname, token, acks: flag("MOCK_ACKS", true), quiet: flag("MOCK_QUIET", false) };
-}
-
 if (import.meta.main) {
-  let options: ReturnType<typeof mockOptionsFromEnv>;
+  let options: MockEnvOptions;
   try {
-    options = mockOptionsFromEnv((name) => Deno.env.get(name));
+    options = mockOptionsFromEnv((name) => Deno.env.get(name), {
+      isTerminal: Deno.stdout.isTerminal(),
+      noColor: Deno.noColor,
+    });
   } catch (err) {
     console.error(`mock monitoring: ${(err as Error).message}`);
     Deno.exit(2);
@@ -350,6 +271,7 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   console.log(`mock monitoring listening on ${mock.url}`);
+  console.log(`mock monitoring page at ${pageUrl(options.hostname ?? "127.0.0.1", mock.port)}`);
   const stop = () => mock.close().finally(() => Deno.exit(0));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { formatEventLine, type MockMonitoring, startMockMonitoring } from "./mock_monitoring.ts";
+import {
+  formatEventLine,
+  type MockMonitoring,
+  mockOptionsFromEnv,
+  startMockMonitoring,
+} from "./mock_monitoring.ts";
 import { EventFactory, type ServerMessage } from "./src/protocol.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 6, 28, 4, 123);
@@ -257,15 +262,188 @@ Deno.test("mock enforces the bearer token on the upgrade without logging it", as
   });
 });
 
-Deno.test("mock serves a status page and 404 for unknown paths", async () => {
+Deno.test("mock serves the status page and its assets from itself, and 404 for unknown paths", async () => {
   await withMock({}, async (mock) => {
-    const page = await fetch(`http://127.0.0.1:${mock.port}/`);
+    const base = `http://127.0.0.1:${mock.port}`;
+    const page = await fetch(`${base}/`);
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /mock monitoring/);
-    const missing = await fetch(`http://127.0.0.1:${mock.port}/nope`);
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    // The browser itself refuses anything but the mock: the page cannot load from the internet.
+    assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+    assert.match(page.headers.get("content-security-policy") ?? "", /connect-src 'self'/);
+    const html = await page.text();
+    assert.match(html, /mock monitoring/);
+    const links = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
+    assert.ok(links.length >= 3, links.join());
+    for (const link of links) assert.match(link, /^(\/|#)/, `${link} is not served by the mock`);
+    for (
+      const asset of ["/app.js", "/agents.js", "/rows.js", "/dom.js", "/app.css", "/favicon.svg"]
+    ) {
+      const response = await fetch(`${base}${asset}`);
+      const text = await response.text();
+      assert.equal(response.status, 200, asset);
+      // The only absolute URL is the SVG namespace, which is a name, not a request.
+      const urls = [...text.matchAll(/https?:\/\/[^\s"'`)]+/g)].map((m) => m[0]);
+      assert.deepEqual(urls.filter((u) => u !== "http://www.w3.org/2000/svg"), [], asset);
+    }
+    const missing = await fetch(`${base}/nope`);
     await missing.body?.cancel();
     assert.equal(missing.status, 404);
   });
+});
+
+Deno.test("GET /api/agents and /api/checks serve the per-agent and per-check state", async () => {
+  await withMock({}, async (mock) => {
+    const client = new Client(mock.url);
+    try {
+      await client.next(); // hello
+      const events = factory();
+      client.send(events.heartbeat({
+        uptime_s: 5,
+        queue: { size: 1, dropped: 2 },
+        version: "0.1.0",
+        skipped_runs: 0,
+        interval_s: 15,
+      }));
+      await client.next();
+      client.send(events.check({
+        module: "tcp",
+        target: "127.0.0.1:1",
+        status: "error",
+        reason: "refused",
+        message: "connection refused",
+        duration_ms: 0.4,
+        details: { phase: "connect" },
+      }));
+      await client.next();
+      client.send(
+        events.check({ module: "tcp", target: "127.0.0.1:22", status: "ok", duration_ms: 1 }),
+      );
+      await client.next();
+
+      const [agent] = await getJson(mock, "/api/agents") as Record<string, unknown>[];
+      assert.equal(agent.agent, "web-1");
+      assert.equal(agent.connected, true);
+      assert.equal(agent.nodata, false);
+      assert.equal(agent.nodata_after_s, 45);
+      assert.equal(agent.version, "0.1.0");
+      assert.deepEqual(agent.queue, { size: 1, dropped: 2 });
+      assert.deepEqual(agent.checks, { total: 2, ok: 1, warn: 0, error: 1 });
+
+      const checks = await getJson(mock, "/api/checks") as Record<string, unknown>[];
+      assert.deepEqual(checks.map((c) => [c.target, c.status, c.reason]), [
+        ["127.0.0.1:1", "error", "refused"],
+        ["127.0.0.1:22", "ok", undefined],
+      ]);
+      const one = await getJson(
+        mock,
+        "/api/checks?agent=web-1&instance=tcp&target=127.0.0.1%3A1",
+      ) as { history: { details: unknown }[] }[];
+      assert.equal(one.length, 1);
+      assert.deepEqual(one[0].history.map((h) => h.details), [{ phase: "connect" }]);
+      assert.deepEqual(await getJson(mock, "/api/checks?agent=other"), []);
+    } finally {
+      await client.close();
+    }
+    // Its only connection closed (the server may see that a moment after the client).
+    for (let i = 0; i < 200 && mock.agents()[0].connected; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(mock.agents()[0].connected, false);
+  });
+});
+
+Deno.test("GET /api/stream sends a snapshot and then each event as it arrives", async () => {
+  await withMock({}, async (mock) => {
+    const controller = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${mock.port}/api/stream`, {
+      signal: controller.signal,
+    });
+    assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const until = async (pattern: RegExp) => {
+      for (let i = 0; i < 100 && !pattern.test(text); i++) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      assert.match(text, pattern);
+    };
+    const client = new Client(mock.url);
+    try {
+      await until(/event: snapshot\ndata: \{"now":/);
+      await client.next(); // hello
+      client.send(
+        factory().check({ module: "tcp", target: "127.0.0.1:9", status: "ok", duration_ms: 1 }),
+      );
+      await until(/event: update\ndata: .*"target":"127\.0\.0\.1:9"/);
+    } finally {
+      controller.abort();
+      await reader.cancel().catch(() => {});
+      await client.close();
+    }
+  });
+});
+
+Deno.test("mock prints NO DATA for an agent silent for 3 heartbeat intervals and notes its return", async () => {
+  let now = NOW;
+  await withMock({ now: () => now, tickMs: 5 }, async (mock, lines) => {
+    const client = new Client(mock.url);
+    try {
+      await client.next(); // hello
+      const events = new EventFactory({ agent: "web-1", now: () => now });
+      const beat = () =>
+        events.heartbeat({
+          uptime_s: 1,
+          queue: { size: 0, dropped: 0 },
+          version: "0.1.0",
+          skipped_runs: 0,
+          interval_s: 2,
+        });
+      client.send(beat());
+      await client.next();
+      now += 5_999;
+      await new Promise((r) => setTimeout(r, 50)); // several ticks: not yet
+      assert.ok(!lines.some((l) => l.includes("NO DATA")), lines.join("\n"));
+      now += 1;
+      const line = await waitForLine(lines, /NO DATA/);
+      assert.equal(
+        line,
+        "06:28:10.123 web-1 NO DATA: nothing received for 6s (3 × heartbeat interval 2s)",
+      );
+      assert.equal(mock.agents()[0].nodata, true);
+      now += 4_000;
+      client.send(beat());
+      await client.next();
+      assert.ok(
+        lines.includes("06:28:14.123 web-1 data again after 10s of silence"),
+        lines.join("\n"),
+      );
+      assert.equal(mock.agents()[0].nodata, false);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+/** Waits (bounded) until a line matches; returns it. */
+async function waitForLine(lines: string[], pattern: RegExp): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const line = lines.find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no line matching ${pattern} in:\n${lines.join("\n")}`);
+}
+
+Deno.test("mockOptionsFromEnv colours only on a terminal without NO_COLOR, and reads MOCK_COLOR", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(mockOptionsFromEnv(env({})).color, false);
+  assert.equal(mockOptionsFromEnv(env({}), { isTerminal: true, noColor: false }).color, true);
+  assert.equal(mockOptionsFromEnv(env({}), { isTerminal: true, noColor: true }).color, false);
+  assert.equal(mockOptionsFromEnv(env({ MOCK_COLOR: "always" })).color, true);
+  assert.throws(() => mockOptionsFromEnv(env({ MOCK_COLOR: "yes please" })), /MOCK_COLOR/);
 });
 
 Deno.test("formatEventLine renders checks and heartbeats on one line", () => {

@@ -112,7 +112,7 @@ export async function runAgent(
 
   /** SIGHUP: apply in place, ask for a restart, or keep what runs. */
   const reload = async (): Promise<"restart" | undefined> => {
-    const plan = planReload({ config, flags }, loadAgentConfig());
+    const plan = planReload({ config, flags }, await loadAgentConfig());
     if (plan.kind === "invalid") {
       plan.problems.forEach((p) =>
         log.error(`reload: config error: ${p.variable ? `${p.variable}: ` : ""}${p.message}`)

@@ -11,7 +11,7 @@
  */
 
 import type { CheckModule, EnvReader } from "./check.ts";
-import { type ChecksFile, parseChecksFile } from "./checks_file.ts";
+import type { ChecksFile, parseChecksFile } from "./checks_file.ts";
 import {
   AGENT_ENV,
   type AgentSettings,
@@ -76,6 +76,12 @@ export interface ResolveOptions {
   pathKind?: PathProbe;
   /** Reads the checks file and secret files; default: none can be read. */
   readFile?: ReadFile;
+  /**
+   * The checks-file parser (src/checks_file.ts). Passed in, because it brings
+   * the YAML library (and with it Deno's Node layer): the loader imports it
+   * only when a checks file is configured.
+   */
+  parseChecksFile?: typeof parseChecksFile;
 }
 
 /**
@@ -213,7 +219,11 @@ function readChecksFile(
     problems.push({ variable: "AGENT_CHECKS_FILE", message: `cannot read ${path}: ${why}` });
     return undefined;
   }
-  const file = parseChecksFile(path, text, options.modules);
+  if (!options.parseChecksFile) {
+    problems.push({ variable: "AGENT_CHECKS_FILE", message: "internal: no checks-file parser" });
+    return undefined;
+  }
+  const file = options.parseChecksFile(path, text, options.modules);
   // Each message starts with its file:line:col, which says more than a variable's name.
   for (const message of file.problems) problems.push({ variable: "", message });
   return file;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { MODULES } from "../checks/mod.ts";
+import { parseChecksFile } from "./checks_file.ts";
 import { type AgentConfig, formatProblems, resolveConfig } from "./config.ts";
 import type { CheckInstance } from "./config_modules.ts";
 import { computePermissions, permissionFlags } from "./permissions.ts";
@@ -9,6 +10,7 @@ function resolve(vars: Record<string, string>, disk: Record<string, string>) {
   return resolveConfig((n) => vars[n], {
     modules: MODULES,
     hostname: () => "h",
+    parseChecksFile,
     readFile: (path) => {
       if (path in disk) return disk[path];
       throw new Deno.errors.NotFound(path);

@@ -36,6 +36,8 @@ export async function startDevMock(
 ): Promise<{ ok: true; mock: DevMock } | { ok: false; code: number }> {
   const child = new Deno.Command("deno", {
     args: ["task", "--quiet", "--cwd", root, "mock"],
+    // Its lines reach the terminal through our pipe: let it colour them as if it wrote there.
+    env: Deno.stdout.isTerminal() ? { MOCK_COLOR: "always" } : {},
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

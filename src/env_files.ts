@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parse } from "dotenv";
+import { parseDotenv as parse } from "./dotenv.ts";
 import type { EnvReader } from "./check.ts";
 import { unreadableWhy } from "./read_file.ts";
 

@@ -33,8 +33,8 @@ export type FlagsResult =
  * instances with these names or of these modules. The host name is not
  * looked up: the launcher only computes flags and needs no `--allow-sys`.
  */
-export function computeFlags(mode: RunMode, names: string[] = []): FlagsResult {
-  const loaded = loadAgentConfig(() => "launcher");
+export async function computeFlags(mode: RunMode, names: string[] = []): Promise<FlagsResult> {
+  const loaded = await loadAgentConfig(() => "launcher");
   if (!loaded.ok) return { ok: false, report: formatProblems(loaded.problems) };
   const { selected, unknown } = selectInstances(loaded.config.checks, names);
   if (unknown.length > 0) {
@@ -63,7 +63,7 @@ export function computeFlags(mode: RunMode, names: string[] = []): FlagsResult {
  * anything; the TLS files are checked in depth too (src/tls_files_check.ts).
  */
 export async function validateConfig(): Promise<Validation> {
-  const loaded = loadAgentConfig(() => "(host name)");
+  const loaded = await loadAgentConfig(() => "(host name)");
   if (!loaded.ok) return { problems: loaded.problems };
   const flags = permissionFlags(computePermissions(loaded.config, loaded.envFiles, "agent"));
   const problem = flagsProblem(flags);

@@ -32,7 +32,9 @@ export type Loaded = {
  * `hostname` defaults to `Deno.hostname()`; the launcher passes its own
  * because it only computes flags and should not need `--allow-sys`.
  */
-export function loadAgentConfig(hostname: () => string = () => Deno.hostname()): Loaded {
+export async function loadAgentConfig(
+  hostname: () => string = () => Deno.hostname(),
+): Promise<Loaded> {
   // The YAML library prints every token it reads when these are set: never let it.
   for (const name of YAML_LIBRARY_ENV) {
     try {
@@ -45,11 +47,16 @@ export function loadAgentConfig(hostname: () => string = () => Deno.hostname()):
     cwd: Deno.cwd(),
   });
   if (!env.ok) return { ok: false, problems: [{ variable: env.variable, message: env.message }] };
+  // The YAML library (and Deno's Node layer with it) is loaded only for a checks file.
+  const parser = env.read("AGENT_CHECKS_FILE")?.trim()
+    ? (await import("./checks_file.ts")).parseChecksFile
+    : undefined;
   const result = resolveConfig(env.read, {
     modules: MODULES,
     hostname,
     pathKind: pathKindSync,
     readFile: (path) => readRegularFileSync(path),
+    parseChecksFile: parser,
   });
   if (!result.ok) return result;
   // Typos of the env files: the agent sees these itself and logs them with its other warnings.

@@ -121,13 +121,13 @@ export async function superviseOnce(
  * flags are computed again and a new agent gets the old one's queue.
  */
 export async function superviseAgent(
-  prepare: () => FlagsResult,
+  prepare: () => FlagsResult | Promise<FlagsResult>,
   argsFor: (flags: string[]) => string[],
   signals: Signals,
 ): Promise<number> {
   let handover: Uint8Array | undefined;
   for (;;) {
-    const prepared = prepare();
+    const prepared = await prepare();
     if (!prepared.ok) {
       console.error(prepared.report);
       return 2;
@@ -144,7 +144,7 @@ export async function superviseAgent(
 /** Options for {@link superviseWatched}. */
 export interface WatchedOptions {
   /** Computes the agent's flags afresh; called before every start. */
-  prepare: () => FlagsResult;
+  prepare: () => FlagsResult | Promise<FlagsResult>;
   /** The agent's `deno` arguments for a set of flags. */
   argsFor: (flags: string[]) => string[];
   signals: Signals;
@@ -184,7 +184,7 @@ export async function superviseWatched(options: WatchedOptions): Promise<number>
   for (;;) {
     if (stopRequested) return lastCode; // it came during a restart: start nothing new
     watch.track(options.configFiles());
-    const prepared = options.prepare();
+    const prepared = await options.prepare();
     let child: Deno.ChildProcess | undefined;
     let graceMs = graceFor(0);
     if (prepared.ok) {

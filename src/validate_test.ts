@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { MODULES } from "../checks/mod.ts";
+import { parseChecksFile } from "./checks_file.ts";
 import { type AgentConfig, resolveConfig } from "./config.ts";
 import { renderValidation, selectInstances, validationCode } from "./validate.ts";
 
@@ -7,6 +8,7 @@ function config(vars: Record<string, string>, files: Record<string, string> = {}
   const result = resolveConfig((n) => vars[n], {
     modules: MODULES,
     hostname: () => "h",
+    parseChecksFile,
     readFile: (p) =>
       files[p] ?? (() => {
         throw new Deno.errors.NotFound(p);

@@ -28,6 +28,7 @@ Deno.test("each module's README holds the options table its declarations make (d
 
 Deno.test("examples/checks.yaml resolves: every instance valid once its secret files exist", async () => {
   const { resolveConfig } = await import("../src/config.ts");
+  const { parseChecksFile } = await import("../src/checks_file.ts");
   const path = `${ROOT}examples/checks.yaml`;
   const text = await Deno.readTextFile(path);
   const result = resolveConfig(
@@ -35,6 +36,7 @@ Deno.test("examples/checks.yaml resolves: every instance valid once its secret f
     {
       modules: MODULES,
       hostname: () => "h",
+      parseChecksFile,
       readFile: (p) => (p === path ? text : p.startsWith("/run/secrets/") ? "secret\n" : ""),
     },
   );

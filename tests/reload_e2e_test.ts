@@ -47,7 +47,7 @@ async function hangUp(agent: Running, file: string, text: string): Promise<void>
   agent.kill("SIGHUP");
 }
 
-Deno.test("e2e: SIGHUP applies a label change in place, restarts for a new host, keeps the old config when invalid; no seq gap in any run", async () => {
+Deno.test("e2e: SIGHUP applies a label change in place, restarts for a new host and for a removed one, keeps the old config when invalid; no seq gap in any run", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kozak-reload-" });
   const file = `${dir}/checks.yaml`;
   const open = openListener();
@@ -97,9 +97,22 @@ Deno.test("e2e: SIGHUP applies a label change in place, restarts for a new host,
     assert.deepEqual([...new Set((await got()).slice(before).map((e) => e.run))], [secondRun]);
     assert.match(log(), /reload: config error: .*not valid YAML/);
 
+    // 4. An instance removed: narrower permissions, so a restart again; "other" is gone.
+    await hangUp(agent, file, edge("tier: b"));
+    const thirdRun = await waitFor("a third run", async () => {
+      const runs = [...new Set((await got()).map((e) => e.run))];
+      return runs.length === 3 && runs[2];
+    }, 20_000);
+    await waitFor(
+      "events of the third run",
+      async () => checks(await got()).filter((e) => e.run === thirdRun).length >= 2,
+      10_000,
+    );
+    assert.ok(!checks(await got()).some((e) => e.run === thirdRun && e.instance === "other"));
+
     const events = await got();
     const maxima = assertNoGaps(events);
-    assert.equal(maxima.size, 2, "two runs: before and after the restart");
+    assert.equal(maxima.size, 3, "three runs: before and after each restart");
     assert.ok(agent.stderr.every((l) => !/Uncaught|panicked/.test(l)));
   } finally {
     agent.kill("SIGTERM");
