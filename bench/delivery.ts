@@ -19,8 +19,9 @@ import { TestWsServer } from "../tests/support/ws_server.ts";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-function events(count: number) {
-  const factory = new EventFactory({ agent: "bench" });
+/** `count` valid check events of ~330 bytes as queue items, of a new run of `agent`. */
+export function events(count: number, agent = "bench") {
+  const factory = new EventFactory({ agent });
   return Array.from({ length: count }, (_, i) => {
     const e = factory.check({
       module: "tcp",
@@ -41,13 +42,23 @@ async function until(condition: () => boolean, limitMs: number): Promise<void> {
   }
 }
 
-/** Events per second delivered (acked) through queue and transport; with a spool in `spoolDir`. */
-export async function ackedEventsPerSecond(count: number, spoolDir?: string): Promise<number> {
-  const server = await TestWsServer.start({ hello: { acks: true }, autoAck: true });
+/**
+ * Events per second delivered (acked) through queue and transport; with a
+ * spool in `spoolDir`; to the server at `url` (one that says hello and acks,
+ * such as the mock), else to a {@link TestWsServer} in this process.
+ */
+export async function ackedEventsPerSecond(
+  count: number,
+  spoolDir?: string,
+  url?: string,
+): Promise<number> {
+  const server = url
+    ? undefined
+    : await TestWsServer.start({ hello: { acks: true }, autoAck: true });
   const replay = spoolDir ? Spool.open({ dir: spoolDir, log: silent }) : undefined;
   const queue = new EventQueue(count + 10, "drop-oldest", { spool: replay?.spool });
   const transport = new Transport({
-    url: new URL(server.url),
+    url: new URL(url ?? server!.url),
     queue,
     clock: realClock,
     log: silent,
@@ -56,7 +67,7 @@ export async function ackedEventsPerSecond(count: number, spoolDir?: string): Pr
   transport.start();
   await until(() => transport.connected, 5_000);
   await new Promise((r) => setTimeout(r, 50)); // the hello
-  const batch = events(count);
+  const batch = events(count, `bench-pipeline-${crypto.randomUUID().slice(0, 8)}`);
   const started = performance.now();
   for (const e of batch) queue.push(e);
   transport.notify();
@@ -64,7 +75,7 @@ export async function ackedEventsPerSecond(count: number, spoolDir?: string): Pr
   const ms = performance.now() - started;
   await transport.close();
   replay?.spool.close();
-  await server.stop();
+  await server?.stop();
   return count / (ms / 1000);
 }
 

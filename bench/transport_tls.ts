@@ -19,9 +19,11 @@ import { EventQueue } from "../src/queue.ts";
 import { Transport } from "../src/transport.ts";
 import { monitoringSocketFactory } from "../src/transport_tls.ts";
 import { makePki } from "../tests/support/pki.ts";
+import { median } from "./table.ts";
 import { TestWsServer } from "../tests/support/ws_server.ts";
 
-const COUNT = 20_000;
+/** Events per measurement. */
+export const COUNT = 20_000;
 const RUNS = 3;
 const MODES = [
   "native ws://",
@@ -77,9 +79,45 @@ async function measure(mode: number, certDir: string): Promise<{ rate: number; r
   return { rate, rssMiB };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+/** One mode's medians over fresh processes. */
+export interface TlsFigure {
+  mode: string;
+  rate: number;
+  rssMiB: number;
+}
+
+/** Each mode measured in `runs` fresh processes (needs openssl for the certificates). */
+export async function tlsFigures(runs = RUNS): Promise<TlsFigure[]> {
+  const pki = await makePki();
+  try {
+    const out: TlsFigure[] = [];
+    for (const [mode, name] of MODES.entries()) {
+      const figures = [];
+      for (let run = 0; run < runs; run++) {
+        const child = await new Deno.Command("deno", {
+          args: [
+            "run",
+            `--allow-read=${pki.dir}`,
+            "--allow-net=127.0.0.1",
+            new URL(import.meta.url).pathname,
+            String(mode),
+            pki.dir,
+          ],
+          env: mode === 1 ? { DENO_CERT: pki.caCert } : {},
+          stdout: "piped",
+        }).output();
+        figures.push(JSON.parse(new TextDecoder().decode(child.stdout)));
+      }
+      out.push({
+        mode: name,
+        rate: median(figures.map((f) => f.rate)),
+        rssMiB: median(figures.map((f) => f.rssMiB)),
+      });
+    }
+    return out;
+  } finally {
+    await pki.remove();
+  }
 }
 
 if (import.meta.main) {
@@ -87,34 +125,11 @@ if (import.meta.main) {
   if (child !== undefined) {
     console.log(JSON.stringify(await measure(Number(child), dir)));
   } else {
-    const pki = await makePki();
-    try {
-      console.log(`${COUNT} events of ~330 B, acked one by one; median of ${RUNS} fresh processes`);
-      for (const [mode, name] of MODES.entries()) {
-        const figures = [];
-        for (let run = 0; run < RUNS; run++) {
-          const out = await new Deno.Command("deno", {
-            args: [
-              "run",
-              `--allow-read=${pki.dir}`,
-              "--allow-net=127.0.0.1",
-              new URL(import.meta.url).pathname,
-              String(mode),
-              pki.dir,
-            ],
-            env: mode === 1 ? { DENO_CERT: pki.caCert } : {},
-            stdout: "piped",
-          }).output();
-          figures.push(JSON.parse(new TextDecoder().decode(out.stdout)));
-        }
-        const rate = median(figures.map((f) => f.rate));
-        const rss = median(figures.map((f) => f.rssMiB));
-        console.log(
-          `${name.padEnd(44)} ${rate.toFixed(0).padStart(7)} events/s  RSS ${rss.toFixed(1)} MiB`,
-        );
-      }
-    } finally {
-      await pki.remove();
+    console.log(`${COUNT} events of ~330 B, acked one by one; median of ${RUNS} fresh processes`);
+    for (const { mode, rate, rssMiB } of await tlsFigures()) {
+      console.log(
+        `${mode.padEnd(44)} ${rate.toFixed(0).padStart(7)} events/s  RSS ${rssMiB.toFixed(1)} MiB`,
+      );
     }
   }
 }
