@@ -8,6 +8,7 @@ FROM denoland/deno:${DENO_VERSION} AS deps
 WORKDIR /app
 COPY deno.json deno.lock ./
 COPY main.ts launcher.ts mock_monitoring.ts healthcheck.ts ./
+COPY bin/ bin/
 COPY src/ src/
 COPY checks/ checks/
 COPY schema/ schema/
@@ -30,6 +31,7 @@ USER deno
 # monitoring server is not unhealthy: the agent queues meanwhile).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--no-prompt", "--allow-env=AGENT_STATUS_FILE", "--allow-read=/tmp/kozak-agent.status", "healthcheck.ts"]
-# `deno task start` is the launcher: it computes the least-privilege flags for the
-# configured modules and starts `deno run <flags> main.ts` (never -A).
+# `deno task start` runs bin/kozak-supervise: a short-lived `launcher.ts plan`
+# computes the least-privilege flags for the configured modules, and the shell
+# starts `deno run <flags> main.ts` (never -A) and stays as its small supervisor.
 CMD ["deno", "task", "start"]

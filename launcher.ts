@@ -8,6 +8,7 @@
  *
  *   launcher.ts start [--watch] | check [--json] [NAME…] | validate | dev | permissions [--check]
  *   launcher.ts flags agent|check     one flag per line, nothing started
+ *   launcher.ts plan start [ARG…]     what bin/kozak-supervise runs (see {@link planLines})
  *   launcher.ts compile [--print]
  *
  * It owns what it starts: SIGINT and SIGTERM end the agent (and in dev mode
@@ -67,6 +68,22 @@ async function flagsOrReport(
   return result;
 }
 
+/**
+ * The plan of one agent start for bin/kozak-supervise, one item per line:
+ * the stop grace in seconds, then the `deno` arguments. A shell reads lines
+ * safely, so an item holding a line break is refused rather than split.
+ */
+export function planLines(
+  flags: string[],
+  shutdownFlushMs: number,
+  rest: string[],
+): string[] | string {
+  const args = agentArgs(flags, "start", rest);
+  const broken = args.find((a) => /[\n\r]/.test(a));
+  if (broken !== undefined) return `cannot start: ${JSON.stringify(broken)} holds a line break`;
+  return [String(graceFor(shutdownFlushMs) / 1000), ...args];
+}
+
 const CHECK_HELP = `usage: deno task check [--json] [NAME…]
 
 Runs the enabled checks once and prints a table (exit 1 if any is not ok).
@@ -112,6 +129,22 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       const result = await flagsOrReport(mode);
       if (!result) return 2;
       result.flags.forEach((f) => console.log(f));
+      return 0;
+    }
+    case "plan": {
+      // For bin/kozak-supervise: the flags are computed here, in a short-lived process.
+      if (rest[0] !== "start") {
+        console.error(`usage: launcher.ts plan start [ARG…] (got ${JSON.stringify(rest[0])})`);
+        return 2;
+      }
+      const result = await flagsOrReport("agent");
+      if (!result) return 2;
+      const lines = planLines(result.flags, result.shutdownFlushMs, rest.slice(1));
+      if (typeof lines === "string") {
+        console.error(lines);
+        return 2;
+      }
+      console.log(lines.join("\n"));
       return 0;
     }
     case "validate": {

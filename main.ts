@@ -10,7 +10,6 @@
  */
 
 import { runAgent } from "./src/agent.ts";
-import { runCheckCommand } from "./src/check_command.ts";
 import { formatProblems } from "./src/config.ts";
 import { loadAgentConfig } from "./src/load.ts";
 import { createLogger, writeStderr } from "./src/log.ts";
@@ -44,8 +43,14 @@ async function main(args: string[]): Promise<number> {
     e.preventDefault();
     log.error("unhandled rejection", { error: e.reason });
   });
+  // The check command's table and selection are loaded only for `check`.
   return command === "check"
-    ? await runCheckCommand(config, args.slice(1), log, redactor)
+    ? await (await import("./src/check_command.ts")).runCheckCommand(
+      config,
+      args.slice(1),
+      log,
+      redactor,
+    )
     : await runAgent({ config, envFiles: loaded.envFiles }, log, redactor, signals);
 }
 

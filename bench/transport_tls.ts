@@ -52,7 +52,7 @@ async function measure(mode: number, certDir: string): Promise<{ rate: number; r
     queue,
     clock: realClock,
     log: silent,
-    socketFactory: monitoringSocketFactory(
+    socketFactory: await monitoringSocketFactory(
       mode === 2 ? { caFile: "ca.crt", ca: read("ca.crt") } : undefined,
     ),
   });

@@ -9,13 +9,12 @@
 import type { EnvReader } from "./check.ts";
 import {
   ConfigValueError,
-  describeUrl,
   echo,
   integer,
   list,
   oneOf,
   optional,
-  parseHost,
+  parseServerUrl,
   seconds,
 } from "./config_values.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
@@ -256,25 +255,7 @@ function spoolDirOf(raw: string | undefined, pathKind?: PathProbe): string | und
 
 function parseMonitoringUrl(raw: string | undefined): URL {
   if (raw === undefined) return new URL("ws://localhost:8765");
-  const fail = (why: string) => new ConfigValueError("MONITORING_URL", why);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw fail(`is not a valid URL: ${echo(describeUrl(raw))}`);
-  }
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    throw fail(`must start with ws:// or wss://, got ${echo(url.protocol)}`);
-  }
-  if (url.username || url.password) throw fail("must not hold credentials: use MONITORING_TOKEN");
-  if (!url.hostname) throw fail("has no host");
-  try {
-    parseHost(url.hostname);
-  } catch (error) {
-    throw fail((error as Error).message);
-  }
-  if (url.port === "0") throw fail("port must be from 1 to 65535");
-  return url;
+  return parseServerUrl("MONITORING_URL", raw, ["ws", "wss"], "MONITORING_TOKEN");
 }
 
 /** The port a ws/wss URL connects to. */

@@ -147,6 +147,39 @@ export function describeUrl(raw: string): string {
   }
 }
 
+/**
+ * The URL of a server the agent talks to (the monitoring server, the remote
+ * write endpoint): valid, one of `schemes`, no credentials in it (they go in
+ * `tokenVariable`), a host that {@link parseHost} accepts, no port 0.
+ */
+export function parseServerUrl(
+  variable: string,
+  raw: string,
+  schemes: readonly string[],
+  tokenVariable: string,
+): URL {
+  const fail = (why: string) => new ConfigValueError(variable, why);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw fail(`is not a valid URL: ${echo(describeUrl(raw))}`);
+  }
+  if (!schemes.includes(url.protocol.slice(0, -1))) {
+    const allowed = schemes.map((s) => `${s}://`).join(" or ");
+    throw fail(`must start with ${allowed}, got ${echo(url.protocol)}`);
+  }
+  if (url.username || url.password) throw fail(`must not hold credentials: use ${tokenVariable}`);
+  if (!url.hostname) throw fail("has no host");
+  try {
+    parseHost(url.hostname);
+  } catch (error) {
+    throw fail((error as Error).message);
+  }
+  if (url.port === "0") throw fail("port must be from 1 to 65535");
+  return url;
+}
+
 /** `host:port` as `--allow-net` and messages write it: IPv6 in brackets. */
 export function hostPort(host: string, portNumber: number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${portNumber}`;

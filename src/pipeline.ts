@@ -17,7 +17,7 @@ import { EventFactory } from "./protocol.ts";
 import { EventQueue } from "./queue.ts";
 import type { Redactor } from "./redact.ts";
 import { readHandover, writeHandover } from "./restart.ts";
-import { Spool } from "./spool/spool.ts";
+import type { Spool } from "./spool/spool.ts";
 import { Transport } from "./transport.ts";
 import { monitoringSocketFactory } from "./transport_tls.ts";
 
@@ -53,6 +53,8 @@ export async function startPipeline(
   let carried: { pos: number; createdAt: number; data: string }[] = [];
   if (config.spoolDir) {
     try {
+      // Loaded only with a spool: an agent without one need not hold its code.
+      const { Spool } = await import("./spool/spool.ts");
       const replay = Spool.open({ dir: config.spoolDir, log });
       spool = replay.spool;
       carried = replay.events;
@@ -88,7 +90,7 @@ export async function startPipeline(
     clock: realClock,
     log,
     connectTimeoutMs: config.monitoringConnectTimeoutMs,
-    socketFactory: monitoringSocketFactory(config.monitoringTls),
+    socketFactory: await monitoringSocketFactory(config.monitoringTls),
   });
   const drops = createDropLog({
     log,

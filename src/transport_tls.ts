@@ -10,12 +10,17 @@
  */
 
 import type { MonitoringTls } from "./config_tls.ts";
-import { TlsWebSocket } from "./tls_websocket.ts";
 import { defaultSocketFactory, type SocketFactory } from "./transport_connect.ts";
 
-/** The socket factory for these TLS settings (Deno's native WebSocket when there are none). */
-export function monitoringSocketFactory(tls: MonitoringTls | undefined): SocketFactory {
+/**
+ * The socket factory for these TLS settings (Deno's native WebSocket when
+ * there are none). The TLS client is loaded only when it is used.
+ */
+export async function monitoringSocketFactory(
+  tls: MonitoringTls | undefined,
+): Promise<SocketFactory> {
   if (!tls || (!tls.ca && !tls.client)) return defaultSocketFactory;
+  const { TlsWebSocket } = await import("./tls_websocket.ts");
   const options = {
     caCerts: tls.ca ? [tls.ca] : undefined,
     cert: tls.client?.cert,

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { staticDrivers } from "./support/module_graph.ts";
+import { staticDrivers, staticImports } from "./support/module_graph.ts";
 import { ROOT } from "./support/processes.ts";
 
 async function importsOf(path: string): Promise<string[]> {
@@ -101,5 +101,28 @@ Deno.test("the metrics part knows the agent's parts only through their read-only
         `${file} imports ${spec}`,
       );
     }
+  }
+});
+
+Deno.test("the agent's start path loads no driver and no optional part until it is configured", async () => {
+  const loaded = await staticImports("main.ts", true);
+  assert.deepEqual(loaded.filter((s) => /^(npm|node):/.test(s)), []);
+  const optional = [
+    "src/checks_file.ts", // AGENT_CHECKS_FILE (and the YAML library)
+    "src/spool/spool.ts", // QUEUE_SPOOL_DIR
+    "src/tls_websocket.ts", // MONITORING_CA_FILE, MONITORING_CLIENT_*
+    "src/metrics/server.ts", // METRICS_LISTEN
+    "src/metrics/remote_write.ts", // REMOTE_WRITE_URL
+    "src/check_command.ts", // deno task check
+  ];
+  assert.deepEqual(optional.filter((m) => loaded.includes(m)), []);
+  for (const name of ["ssh", "postgres", "mysql", "nginx", "systemd", "tcp", "http"]) {
+    assert.ok(
+      !loaded.some((m) =>
+        m.startsWith(`checks/${name}/`) && !m.endsWith("mod.ts") &&
+        !/\/(config|pins|unit_name|expect)\.ts$/.test(m)
+      ),
+      `${name}: only its spec and options load`,
+    );
   }
 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { CheckEvent } from "../src/protocol.ts";
 import { validateEvent } from "../src/schema.ts";
 import { closedPort, openListener } from "./support/listeners.ts";
-import { envFile, spawnDeno, startTask, taskArgs } from "./support/processes.ts";
+import { envFile, spawnDeno, spawnTask, startTask, taskArgs } from "./support/processes.ts";
 
 function jsonEvents(lines: string[]): CheckEvent[] {
   return lines.filter((l) => l.trim() !== "").map((l) => {
@@ -97,7 +97,7 @@ Deno.test("e2e: AGENT_ENV_FILE naming a FIFO or /dev/zero is refused at once (ex
     const fifo = `${dir}/fifo`;
     assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
     for (const [path, pattern] of [[fifo, /not a regular file/], ["/dev/zero", /not a regular/]]) {
-      const run = spawnDeno(await taskArgs("start"), { AGENT_ENV_FILE: path as string });
+      const run = await spawnTask("start", [], { AGENT_ENV_FILE: path as string });
       const status = await run.exit(20_000);
       const stderr = run.stderr.join("\n");
       assert.equal(status.code, 2, stderr);

@@ -79,7 +79,12 @@ async function events(port: number): Promise<ReceivedEvent[]> {
   return await (await fetch(`http://127.0.0.1:${port}/events`)).json();
 }
 
-const STOPS: Array<{ task: "dev" | "start --watch"; signal: Deno.Signal; group: boolean }> = [
+const STOPS: Array<
+  { task: "dev" | "start" | "start --watch"; signal: Deno.Signal; group: boolean }
+> = [
+  { task: "start", signal: "SIGTERM", group: false },
+  { task: "start", signal: "SIGINT", group: true },
+  { task: "start", signal: "SIGTERM", group: true },
   { task: "dev", signal: "SIGTERM", group: false },
   { task: "dev", signal: "SIGINT", group: false },
   { task: "dev", signal: "SIGTERM", group: true },
@@ -93,7 +98,7 @@ for (const stop of STOPS) {
     const mock = stop.task === "dev" ? undefined : await startMock();
     const { task } = mock
       ? {
-        task: spawnTask(["start", "--watch"], {
+        task: spawnTask(stop.task.split(" "), {
           AGENT_ENV_FILE: await envFile(agentVars(mock.port)),
         }),
       }
@@ -203,7 +208,7 @@ Deno.test("deno task start: SIGHUP is forwarded to the agent, which keeps runnin
   const task = spawnTask(["start"], { AGENT_ENV_FILE: await envFile(agentVars(mock.port)) });
   let tree: Proc[] = [];
   try {
-    tree = await runningTree(task, ["launcher.ts start", "main.ts start"]);
+    tree = await runningTree(task, ["kozak-supervise start", "main.ts start"]);
     await hangupSurvived(task, tree, mock.port);
   } finally {
     await task.cleanup(tree);

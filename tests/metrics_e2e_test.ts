@@ -8,7 +8,14 @@
 import assert from "node:assert/strict";
 import { freePort } from "./support/binaries.ts";
 import { closedPort, openListener } from "./support/listeners.ts";
-import { envFile, spawnDeno, startTask, taskArgs, waitFor } from "./support/processes.ts";
+import {
+  envFile,
+  spawnDeno,
+  spawnTask,
+  startTask,
+  taskArgs,
+  waitFor,
+} from "./support/processes.ts";
 
 /** `deno task status` with the agent's env file (and `extra` variables over it). */
 async function status(path: string, extra: Record<string, string> = {}, args: string[] = []) {
@@ -54,7 +61,7 @@ Deno.test("e2e: deno task status shows a running agent from its status file or i
     METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
   };
   const path = await envFile(vars);
-  const agent = spawnDeno(await taskArgs("start"), { AGENT_ENV_FILE: path });
+  const agent = await spawnTask("start", [], { AGENT_ENV_FILE: path });
   try {
     const fromFile = await waitFor("a status with both instances", async () => {
       const run = await status(path);

@@ -169,8 +169,16 @@ Deno.test("Dockerfile: multi-stage on the official Deno image, frozen deps, non-
 
 Deno.test("Dockerfile: the start command is the start task, whose flags come from the permission computation", async () => {
   const { tasks } = JSON.parse(await Deno.readTextFile(ROOT + "deno.json"));
-  assert.match(tasks.start, /launcher\.ts start$/);
-  assert.doesNotMatch(tasks.start, /--allow-net|-A\b/);
+  assert.equal(tasks.start, "sh bin/kozak-supervise start");
+  // The supervisor computes the flags with a Deno that may only read files and env.
+  const supervisor = await Deno.readTextFile(ROOT + "bin/kozak-supervise");
+  const denoRuns = [...supervisor.matchAll(/^\s*(?:exec |KOZAK_\S+ )*deno run (.*)$/gm)].map((m) =>
+    m[1]
+  );
+  assert.ok(denoRuns.length >= 1, "the supervisor runs deno");
+  for (const line of denoRuns) assert.doesNotMatch(line, /--allow-net|--allow-all|-A\b/);
+  assert.match(supervisor, /deno run --allow-env --allow-read "\$launcher" plan start/);
+  assert.match(await Deno.readTextFile(ROOT + "Dockerfile"), /^COPY bin\/ bin\/$/m);
   // What the container's launcher computes for the compose configuration: exact hosts, systemctl only.
   const result = resolveConfig((name) => agentEnv[name], {
     modules: MODULES,

@@ -120,7 +120,7 @@ for (const client of ["native ws://", "TlsWebSocket wss://"] as const) {
           server.script = script.flatMap((s) => s.frames);
           const url = new URL(`${tls ? "wss" : "ws"}://127.0.0.1:${server.port}/agent`);
           const socketFactory = tls
-            ? monitoringSocketFactory({ caFile: "ca", ca: read(pki.caCert) })
+            ? await monitoringSocketFactory({ caFile: "ca", ca: read(pki.caCert) })
             : undefined;
           const h = harness(url, socketFactory ? { socketFactory } : {});
           try {

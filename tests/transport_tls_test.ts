@@ -54,7 +54,7 @@ function tlsOf(ca: string | undefined, client?: Leaf): MonitoringTls {
 async function setUp(front: TlsFrontOptions, tls: MonitoringTls | undefined, host = "127.0.0.1") {
   const backend = await TestWsServer.start({ hello: { acks: true }, autoAck: true });
   const tlsFront = await TlsFront.start(backend.port, front);
-  const h = harness(tlsFront.url(host), { socketFactory: monitoringSocketFactory(tls) });
+  const h = harness(tlsFront.url(host), { socketFactory: await monitoringSocketFactory(tls) });
   return {
     backend,
     front: tlsFront,

@@ -21,9 +21,9 @@ import type { MetricsSettings } from "./config.ts";
 import { type FamilyDef, labelPairs, renderFamily, sampleLine } from "./exposition.ts";
 import { AGENT_FAMILIES, REMOTE_WRITE_FAMILIES } from "./families.ts";
 import { type Label, MetricsRegistry } from "./registry.ts";
-import { RemoteWriter } from "./remote_write.ts";
-import { type RemoteSample, SampleQueue } from "./sample_queue.ts";
-import { type Health, type MetricsServer, startMetricsServer } from "./server.ts";
+import type { RemoteWriter } from "./remote_write.ts";
+import type { RemoteSample, SampleQueue } from "./sample_queue.ts";
+import type { Health, MetricsServer } from "./server.ts";
 
 /** Read-only views of the agent's parts (the agent's own objects fit them as they are). */
 export interface MetricsSources {
@@ -117,6 +117,8 @@ export class AgentMetrics {
     if (remoteWrite) {
       // Loaded only here: the protobuf and snappy libraries cost memory an agent without remote write need not pay.
       const { encodeBody } = await import("./remote_write_encode.ts");
+      const { RemoteWriter } = await import("./remote_write.ts");
+      const { SampleQueue } = await import("./sample_queue.ts");
       this.#samples = new SampleQueue(remoteWrite.maxSamples, this.#config.queueOverflow);
       this.#writer = new RemoteWriter({
         url: remoteWrite.url,
@@ -132,6 +134,7 @@ export class AgentMetrics {
       });
     }
     if (listen) {
+      const { startMetricsServer } = await import("./server.ts");
       const started = startMetricsServer(listen, {
         metrics: () => this.renderMetrics(),
         health: () => this.health(),

@@ -10,13 +10,11 @@
 import type { EnvReader } from "../check.ts";
 import {
   ConfigValueError,
-  describeUrl,
-  echo,
   hostPort,
   integer,
   optional,
-  parseHost,
   parseHostPort,
+  parseServerUrl,
   seconds,
 } from "../config_values.ts";
 import { type ReadFile, readSecret } from "../secret_files.ts";
@@ -152,26 +150,7 @@ export function parseListen(raw: string): MetricsListen {
 }
 
 function parseRemoteWriteUrl(raw: string): URL {
-  const fail = (why: string) => new ConfigValueError("REMOTE_WRITE_URL", why);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw fail(`is not a valid URL: ${echo(describeUrl(raw))}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw fail(`must start with http:// or https://, got ${echo(url.protocol)}`);
-  }
-  if (url.username || url.password) {
-    throw fail("must not hold credentials: use REMOTE_WRITE_TOKEN");
-  }
-  try {
-    parseHost(url.hostname);
-  } catch (error) {
-    throw fail((error as Error).message);
-  }
-  if (url.port === "0") throw fail("port must be from 1 to 65535");
-  return url;
+  return parseServerUrl("REMOTE_WRITE_URL", raw, ["http", "https"], "REMOTE_WRITE_TOKEN");
 }
 
 /** The `--allow-net` entries the metrics part needs (agent mode). */

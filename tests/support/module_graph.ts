@@ -21,8 +21,12 @@ interface Info {
   modules: { specifier: string; dependencies?: InfoDependency[] }[];
 }
 
-/** Every module `path` (relative to the repository) imports statically, itself included. */
-export async function staticImports(path: string): Promise<string[]> {
+/**
+ * Every module `path` (relative to the repository) imports statically, itself
+ * included. With `codeOnly`, type-only imports are not followed: what is left
+ * is what the runtime loads.
+ */
+export async function staticImports(path: string, codeOnly = false): Promise<string[]> {
   const output = await new Deno.Command("deno", {
     args: ["info", "--json", path],
     cwd: ROOT,
@@ -41,7 +45,10 @@ export async function staticImports(path: string): Promise<string[]> {
     seen.add(specifier);
     for (const dependency of byName.get(specifier)?.dependencies ?? []) {
       if (dependency.isDynamic) continue;
-      for (const next of [dependency.code?.specifier, dependency.type?.specifier]) {
+      const targets = codeOnly
+        ? [dependency.code?.specifier]
+        : [dependency.code?.specifier, dependency.type?.specifier];
+      for (const next of targets) {
         if (next) pending.push(next);
       }
     }

@@ -48,7 +48,16 @@ function childEnv(env: Record<string, string>): Record<string, string> {
 
 /** Spawns `deno <args>` in the repository with a clean environment. */
 export function spawnDeno(args: string[], env: Record<string, string> = {}): Running {
-  const child = new Deno.Command("deno", {
+  return spawnCommand("deno", args, env);
+}
+
+/** Spawns `command <args>` in the repository with a clean environment. */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Running {
+  const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
     env: childEnv(env),
@@ -86,12 +95,27 @@ export function spawnDeno(args: string[], env: Record<string, string> = {}): Run
   };
 }
 
-/** A task's command line from deno.json, without the leading `deno`, so tests start things exactly as users do. */
-export async function taskArgs(name: string): Promise<string[]> {
+/** A task's command line from deno.json, split into words, so tests start things exactly as users do. */
+export async function taskCommand(name: string): Promise<string[]> {
   const deno = JSON.parse(await Deno.readTextFile(ROOT + "deno.json"));
-  const words: string[] = deno.tasks[name].split(/\s+/);
+  return deno.tasks[name].split(/\s+/);
+}
+
+/** A `deno …` task's command line without the leading `deno`. */
+export async function taskArgs(name: string): Promise<string[]> {
+  const words = await taskCommand(name);
   if (words[0] !== "deno") throw new Error(`task ${name} does not start with deno`);
   return words.slice(1);
+}
+
+/** Runs a task's command (`deno …` or `sh bin/…`) with `extra` arguments appended, as `deno task` does. */
+export async function spawnTask(
+  name: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Running> {
+  const [command, ...args] = await taskCommand(name);
+  return spawnCommand(command, [...args, ...extra], env);
 }
 
 /** A running mock monitoring process. */
@@ -144,5 +168,5 @@ export async function startTask(
   extra: string[] = [],
 ): Promise<Running> {
   const path = await envFile(vars);
-  return spawnDeno([...await taskArgs(task), ...extra], { AGENT_ENV_FILE: path });
+  return await spawnTask(task, extra, { AGENT_ENV_FILE: path });
 }
