@@ -10,7 +10,7 @@
  * @module
  */
 
-import { freePort } from "./binaries.ts";
+import { freePort, retryOnPortClash } from "./binaries.ts";
 import { makePrefix, nginxPreamble, spawnNginx } from "./nginx_server.ts";
 import { type Leaf, makePki, type Pki } from "./pki.ts";
 
@@ -109,7 +109,11 @@ function freePorts(count: number): number[] {
 }
 
 /** Makes the certificates and starts nginx; `stop()` removes everything again. */
-export async function startHttpNginx(): Promise<HttpNginx> {
+export function startHttpNginx(): Promise<HttpNginx> {
+  return retryOnPortClash(startHttpNginxOnce);
+}
+
+async function startHttpNginxOnce(): Promise<HttpNginx> {
   const pki = await makePki();
   const prefix = await makePrefix();
   const [port, sniPort, ...rest] = freePorts(2 + TLS_NAMES.length);

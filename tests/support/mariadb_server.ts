@@ -10,7 +10,7 @@
  * @module
  */
 
-import { freePort } from "./binaries.ts";
+import { freePort, retryOnPortClash } from "./binaries.ts";
 import { stopChild } from "./child.ts";
 
 /** The binaries a MariaDB test needs; pass them to `skipUnlessAvailable`. */
@@ -58,7 +58,11 @@ async function run(command: string, args: string[]): Promise<string> {
 }
 
 /** Starts MariaDB and resolves once it accepts connections. */
-export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaDb> {
+export function startMariaDb(options: MariaDbOptions = {}): Promise<MariaDb> {
+  return retryOnPortClash(() => startMariaDbOnce(options));
+}
+
+async function startMariaDbOnce(options: MariaDbOptions): Promise<MariaDb> {
   const dir = await Deno.makeTempDir({ prefix: "kozak-mariadb-" });
   const dataDir = `${dir}/data`;
   const socketPath = `${dir}/mysqld.sock`;

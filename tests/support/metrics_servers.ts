@@ -7,7 +7,7 @@
  */
 
 import { collectLines, stopChild } from "./child.ts";
-import { freePort } from "./binaries.ts";
+import { freePort, retryOnPortClash } from "./binaries.ts";
 import { waitFor } from "./processes.ts";
 
 export const PROMETHEUS = "/usr/bin/prometheus";
@@ -51,7 +51,11 @@ async function ready(url: string, what: string, child: Deno.ChildProcess, output
 }
 
 /** Prometheus scraping `targets` (host:port) every second with `honor_labels: true`. */
-export async function startPrometheus(dir: string, targets: string[]): Promise<RunningServer> {
+export function startPrometheus(dir: string, targets: string[]): Promise<RunningServer> {
+  return retryOnPortClash(() => startPrometheusOnce(dir, targets));
+}
+
+async function startPrometheusOnce(dir: string, targets: string[]): Promise<RunningServer> {
   const port = freePort();
   const config = `${dir}/prometheus.yml`;
   await Deno.writeTextFile(
@@ -80,7 +84,12 @@ export async function startPrometheus(dir: string, targets: string[]): Promise<R
 }
 
 /** VictoriaMetrics with its data in `dir`; `port` 0 picks a free one (pass the old one to restart). */
-export async function startVictoriaMetrics(dir: string, port = 0): Promise<RunningServer> {
+export function startVictoriaMetrics(dir: string, port = 0): Promise<RunningServer> {
+  // A given port is the old server's, to restart on: no other one will do.
+  return port ? startVictoriaOnce(dir, port) : retryOnPortClash(() => startVictoriaOnce(dir, 0));
+}
+
+async function startVictoriaOnce(dir: string, port: number): Promise<RunningServer> {
   const chosen = port || freePort();
   const { child, output } = spawn(VICTORIA_METRICS, [
     `-storageDataPath=${dir}`,

@@ -20,6 +20,7 @@ import {
   startUpstream,
 } from "./nginx_server.ts";
 import { unitConfig } from "./specs.ts";
+import { retryOnPortClash } from "./binaries.ts";
 
 /** How much later than its deadline a run may end. */
 const MARGIN_MS = 250;
@@ -99,18 +100,25 @@ export interface NginxFixture {
 /** Runs `fn` against a real nginx (and its upstream) started for it, and cleans up. */
 export async function withNginx(fn: (nginx: NginxFixture) => Promise<void>): Promise<void> {
   const upstream = startUpstream();
-  const options = await nginxOptions(upstream.port);
+  let options: NginxOptions | undefined;
   try {
+    // Each attempt gets new ports (and a new prefix; a failed one's is removed).
+    const server = await retryOnPortClash(async () => {
+      if (options) await Deno.remove(options.prefix, { recursive: true });
+      options = await nginxOptions(upstream.port);
+      return await startNginx(options);
+    });
+    const started = options!;
     const fixture: NginxFixture = {
-      options,
-      server: await startNginx(options),
+      options: started,
+      server,
       statusUrl: "",
       async stop() {
         await fixture.server?.stop();
         fixture.server = undefined;
       },
       async restart() {
-        fixture.server = await startNginx(options);
+        fixture.server = await startNginx(started);
       },
       async activeSettles() {
         let active = -1;
@@ -130,6 +138,6 @@ export async function withNginx(fn: (nginx: NginxFixture) => Promise<void>): Pro
     }
   } finally {
     await upstream.close();
-    await Deno.remove(options.prefix, { recursive: true });
+    if (options) await Deno.remove(options.prefix, { recursive: true });
   }
 }

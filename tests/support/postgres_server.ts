@@ -12,7 +12,7 @@
  * @module
  */
 
-import { findBinary, freePort } from "./binaries.ts";
+import { findBinary, freePort, retryOnPortClash } from "./binaries.ts";
 import { serveTcp } from "./listeners.ts";
 
 /** Debian's server binaries, newest version first. */
@@ -121,7 +121,11 @@ async function copyOwned(from: string, to: string, ids: Ids, mode: number): Prom
  * Creates and starts a server (or a standby of `options.standbyOf`).
  * The caller must call {@link PostgresServer.destroy} in a finally block.
  */
-export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
+export function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
+  return retryOnPortClash(() => startPostgresOnce(options));
+}
+
+async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServer> {
   const bin = postgresBinDir();
   if (!bin) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql");
   const ids = postgresIds();

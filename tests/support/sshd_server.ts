@@ -195,48 +195,65 @@ export async function startSshd(): Promise<SshdServer> {
     const hostKeySha256 = /SHA256:[A-Za-z0-9+/]+/.exec(fingerprintLine)?.[0];
     if (!hostKeySha256) throw new Error(`no fingerprint in ${JSON.stringify(fingerprintLine)}`);
 
-    const port = freePort();
-    const config = `${dir}/sshd_config`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `Port ${port}`,
-        "ListenAddress 127.0.0.1",
-        `HostKey ${hostKey}`,
-        `PidFile ${dir}/sshd.pid`,
-        `AuthorizedKeysFile ${authorized}`,
-        "StrictModes no",
-        "UsePAM no",
-        "PasswordAuthentication yes",
-        "PubkeyAuthentication yes",
-        "KbdInteractiveAuthentication no",
-        "PermitRootLogin no",
-        `AllowUsers ${user}`,
-        "MaxStartups 100",
-        "MaxAuthTries 6",
-        "LoginGraceTime 30",
-        "LogLevel VERBOSE",
-        "",
-      ].join("\n"),
-    );
-    await exec(SSHD, ["-t", "-f", config]);
+    const spawnOn = async (port: number): Promise<"listening" | "port taken" | "exited"> => {
+      const config = `${dir}/sshd_config`;
+      await Deno.writeTextFile(
+        config,
+        [
+          `Port ${port}`,
+          "ListenAddress 127.0.0.1",
+          `HostKey ${hostKey}`,
+          `PidFile ${dir}/sshd.pid`,
+          `AuthorizedKeysFile ${authorized}`,
+          "StrictModes no",
+          "UsePAM no",
+          "PasswordAuthentication yes",
+          "PubkeyAuthentication yes",
+          "KbdInteractiveAuthentication no",
+          "PermitRootLogin no",
+          `AllowUsers ${user}`,
+          "MaxStartups 100",
+          "MaxAuthTries 6",
+          "LoginGraceTime 30",
+          "LogLevel VERBOSE",
+          "",
+        ].join("\n"),
+      );
+      await exec(SSHD, ["-t", "-f", config]);
 
-    child = new Deno.Command(SSHD, {
-      args: ["-D", "-e", "-f", config],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    output = Promise.all([collectLines(child.stdout, log), collectLines(child.stderr, log)]);
-    let exited = false;
-    child.status.then(() => (exited = true));
-    const deadline = performance.now() + 10_000;
-    while (!log.some((l) => l.includes(`Server listening on 127.0.0.1 port ${port}`))) {
-      if (exited) throw new Error(`sshd exited during start-up:\n${log.join("\n")}`);
-      if (performance.now() > deadline) {
-        throw new Error(`sshd did not start listening within 10 s:\n${log.join("\n")}`);
+      child = new Deno.Command(SSHD, {
+        args: ["-D", "-e", "-f", config],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      output = Promise.all([collectLines(child.stdout, log), collectLines(child.stderr, log)]);
+      let exited = false;
+      child.status.then(() => (exited = true));
+      const deadline = performance.now() + 10_000;
+      while (!log.some((l) => l.includes(`Server listening on 127.0.0.1 port ${port}`))) {
+        if (exited) {
+          await output;
+          return log.some((l) => l.includes("Address already in use")) ? "port taken" : "exited";
+        }
+        if (performance.now() > deadline) {
+          throw new Error(`sshd did not start listening within 10 s:\n${log.join("\n")}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
       }
-      await new Promise((r) => setTimeout(r, 20));
+      return "listening";
+    };
+    // A free port can be taken by someone else before sshd binds it (other tests, other runs):
+    // then another port is tried, a few times.
+    let port = 0;
+    for (let attempt = 1;; attempt++) {
+      port = freePort();
+      const started = await spawnOn(port);
+      if (started === "listening") break;
+      if (started !== "port taken" || attempt === 5) {
+        throw new Error(`sshd exited during start-up:\n${log.join("\n")}`);
+      }
+      log.length = 0;
     }
     return {
       port,
