@@ -11,7 +11,7 @@
  * @module
  */
 
-import { findBinary } from "../tests/support/binaries.ts";
+import { findBinary, freePort, retryOnPortClash } from "../tests/support/binaries.ts";
 import { MARIADB_BINARIES, startMariaDb } from "../tests/support/mariadb_server.ts";
 import { openListener } from "../tests/support/listeners.ts";
 import {
@@ -20,7 +20,6 @@ import {
   nginxPreamble,
   spawnNginx,
 } from "../tests/support/nginx_server.ts";
-import { freePort } from "../tests/support/binaries.ts";
 import { POSTGRES_BINARIES, startPostgres } from "../tests/support/postgres_server.ts";
 import { SSHD, startSshd } from "../tests/support/sshd_server.ts";
 import { fakeSystemctl } from "../tests/support/systemd_fake.ts";
@@ -141,16 +140,24 @@ export async function startServers(progress: (line: string) => void): Promise<Se
   } else {
     let port = 0;
     await attempt("nginx", async () => {
-      const prefix = await makePrefix();
-      port = freePort();
-      const config = `${nginxPreamble(prefix)}  server {
+      // A new port and prefix when the free port was taken before nginx bound it.
+      const { nginx, prefix } = await retryOnPortClash(async () => {
+        const prefix = await makePrefix();
+        port = freePort();
+        const config = `${nginxPreamble(prefix)}  server {
     listen 127.0.0.1:${port};
     location = /status { stub_status; }
     location = / { return 200 "kozak bench ok\\n"; }
   }
 }
 `;
-      const nginx = await spawnNginx(prefix, config, [port]);
+        try {
+          return { nginx: await spawnNginx(prefix, config, [port]), prefix };
+        } catch (error) {
+          await Deno.remove(prefix, { recursive: true }).catch(() => {});
+          throw error;
+        }
+      });
       stops.push(async () => {
         await nginx.stop();
         await Deno.remove(prefix, { recursive: true }).catch(() => {});
