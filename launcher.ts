@@ -23,6 +23,7 @@
 import { devBanner, startDevMock } from "./src/dev_mock.ts";
 import { ChangeWatch } from "./src/file_watch.ts";
 import {
+  AGENT_V8_FLAGS,
   computeFlags,
   configFiles,
   type FlagsResult,
@@ -46,12 +47,20 @@ const MAIN = ROOT + "main.ts";
 
 /** `deno compile` arguments: the agent's flags baked in, npm dependencies included. */
 export function compileArgs(flags: string[]): string[] {
-  return ["compile", "--no-prompt", ...flags, "--output", ROOT + "dist/kozak-agent", MAIN];
+  return [
+    "compile",
+    "--no-prompt",
+    ...AGENT_V8_FLAGS,
+    ...flags,
+    "--output",
+    ROOT + "dist/kozak-agent",
+    MAIN,
+  ];
 }
 
 /** The agent's `deno run` arguments. */
 function agentArgs(flags: string[], command: string, rest: string[]): string[] {
-  return ["run", "--no-prompt", ...flags, MAIN, command, ...rest];
+  return ["run", "--no-prompt", ...AGENT_V8_FLAGS, ...flags, MAIN, command, ...rest];
 }
 
 /** The flags (and their warnings on stderr), or the configuration report on stderr. */

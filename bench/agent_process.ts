@@ -9,6 +9,7 @@
  * @module
  */
 
+import { AGENT_V8_FLAGS } from "../src/launcher_flags.ts";
 import { collectLines, stopChild } from "../tests/support/child.ts";
 import { ROOT, waitFor } from "../tests/support/processes.ts";
 import { TestWsServer } from "../tests/support/ws_server.ts";
@@ -68,8 +69,11 @@ export interface AgentProcess {
 export interface SpawnOptions {
   /** Prepended to PATH (a fake `systemctl`). */
   pathFirst?: string;
-  /** Put before the permission flags, e.g. `--v8-flags=--max-semi-space-size=1`. */
-  denoFlags?: string[];
+  /**
+   * Put before the permission flags; default {@link AGENT_V8_FLAGS}, as
+   * `deno task start` runs the agent (`[]`: V8's defaults).
+   */
+  denoFlags?: readonly string[];
 }
 
 /** `deno run --no-prompt <flags> main.ts start` with `AGENT_ENV_FILE=envFile`. */
@@ -83,7 +87,14 @@ export function spawnAgent(
   if (options.pathFirst) env.PATH = `${options.pathFirst}:${env.PATH ?? ""}`;
   const spawnedAt = performance.now();
   const child = new Deno.Command("deno", {
-    args: ["run", "--no-prompt", ...(options.denoFlags ?? []), ...flags, `${ROOT}main.ts`, "start"],
+    args: [
+      "run",
+      "--no-prompt",
+      ...(options.denoFlags ?? AGENT_V8_FLAGS),
+      ...flags,
+      `${ROOT}main.ts`,
+      "start",
+    ],
     cwd: ROOT,
     env,
     clearEnv: true,

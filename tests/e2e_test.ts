@@ -4,6 +4,7 @@
  * real WebSocket, with real TCP listeners on loopback.
  */
 
+import { AGENT_V8_FLAGS } from "../src/launcher_flags.ts";
 import assert from "node:assert/strict";
 import type { AgentEvent, CheckEvent } from "../src/protocol.ts";
 import { validateEvent } from "../src/schema.ts";
@@ -276,6 +277,8 @@ Deno.test("e2e: the agent process runs with exactly the computed flags and never
     );
     assert.ok(argv.some((a) => a.startsWith("--allow-env=AGENT_ENV_FILE,")));
     assert.ok(!argv.some((a) => a.startsWith("--allow-run")), "tcp needs no command");
+    // The V8 settings chosen by measurement are visible too.
+    for (const flag of AGENT_V8_FLAGS) assert.ok(argv.includes(flag), argv.join(" "));
     const flags = await startTask("permissions", {
       MONITORING_URL: mock.url,
       ENABLED_MODULES: "tcp",

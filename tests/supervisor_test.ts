@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { planLines } from "../launcher.ts";
+import { AGENT_V8_FLAGS } from "../src/launcher_flags.ts";
 import { ROOT, waitFor } from "./support/processes.ts";
 import { processTable } from "./support/process_tree.ts";
 
@@ -187,7 +188,12 @@ Deno.test("planLines(): the grace in seconds, then deno's arguments; a line brea
   const lines = planLines(["--allow-net=127.0.0.1:1"], 5_000, []);
   assert.ok(Array.isArray(lines));
   assert.equal(lines[0], "6.5");
-  assert.deepEqual(lines.slice(1, 4), ["run", "--no-prompt", "--allow-net=127.0.0.1:1"]);
+  assert.deepEqual(lines.slice(1, 5), [
+    "run",
+    "--no-prompt",
+    ...AGENT_V8_FLAGS,
+    "--allow-net=127.0.0.1:1",
+  ]);
   assert.match(lines.at(-2)!, /main\.ts$/);
   assert.equal(lines.at(-1), "start");
   assert.match(String(planLines(["--allow-read=/a\nb"], 0, [])), /line break/);
