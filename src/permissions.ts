@@ -78,6 +78,9 @@ export function computePermissions(
   };
 }
 
+/** `host:port` with the host (IPv6 in brackets) as group 1. */
+const HOST_PORT = /^(\[[^\]]+\]|[^:]+):(\d+)$/;
+
 /**
  * The `--allow-net` entries for the `host:port` (and bare host) entries the
  * checks dial: exact entries, except that a host with more than
@@ -88,7 +91,7 @@ export function netGrants(entries: string[]): string[] {
   const portsByHost = new Map<string, Set<string>>();
   const wholeHosts = new Set<string>();
   for (const entry of entries) {
-    const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(entry);
+    const match = HOST_PORT.exec(entry);
     if (!match) {
       wholeHosts.add(entry);
       continue;
@@ -148,11 +151,18 @@ export type PermissionQuery = (descriptor: Deno.PermissionDescriptor) => Deno.Pe
 export const denoQuery: PermissionQuery = (descriptor) =>
   Deno.permissions.querySync(descriptor).state;
 
-/** The needs this process has not been granted, written as flags would write them. */
+/**
+ * The needs this process has not been granted, written as flags would write
+ * them. A `host:port` is first asked as its host: a host granted whole (as
+ * {@link netGrants} grants a host with many ports) answers for every port
+ * with one query, where Deno would keep one status per port asked.
+ */
 export function missingNeeds(needs: Needs, query: PermissionQuery = denoQuery): string[] {
   const missing: string[] = [];
-  for (const host of needs.net ?? []) {
-    if (query({ name: "net", host }) !== "granted") missing.push(`net ${host}`);
+  for (const entry of needs.net ?? []) {
+    const host = HOST_PORT.exec(entry)?.[1];
+    if (host !== undefined && query({ name: "net", host }) === "granted") continue;
+    if (query({ name: "net", host: entry }) !== "granted") missing.push(`net ${entry}`);
   }
   for (const command of needs.run ?? []) {
     if (query({ name: "run", command }) !== "granted") missing.push(`run ${command}`);

@@ -99,3 +99,43 @@ Deno.test("missingNeeds lists what the permission query does not grant", () => {
     ["net b:2", "read /k"],
   );
 });
+
+Deno.test("missingNeeds asks a host granted whole once for all its ports, and each port otherwise", () => {
+  const asked: string[] = [];
+  const grantedHosts = new Set(["127.0.0.1", "[::1]:80"]);
+  const query = (d: Deno.PermissionDescriptor): Deno.PermissionState => {
+    const host = (d as Deno.NetPermissionDescriptor).host ?? "";
+    asked.push(host);
+    return grantedHosts.has(host) ? "granted" : "prompt";
+  };
+  const ports = Array.from({ length: 100 }, (_, i) => `127.0.0.1:${1000 + i}`);
+  assert.deepEqual(missingNeeds({ net: ports }, query), []);
+  assert.deepEqual(new Set(asked), new Set(["127.0.0.1"]), "never port by port");
+  asked.length = 0;
+  assert.deepEqual(missingNeeds({ net: ["[::1]:80", "[::1]:81", "example.com"] }, query), [
+    "net [::1]:81",
+    "net example.com",
+  ]);
+  assert.deepEqual(asked, ["[::1]", "[::1]:80", "[::1]", "[::1]:81", "example.com"]);
+});
+
+Deno.test("missingNeeds with Deno's real permissions: a host-wide grant covers every port", async () => {
+  // A child with --allow-net=127.0.0.1 only (never a port): the query by host answers.
+  const dir = await Deno.makeTempDir({ prefix: "kozak-test-" });
+  try {
+    const script = `${dir}/query.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { missingNeeds } from "${new URL("./permissions.ts", import.meta.url).href}";
+console.log(JSON.stringify(missingNeeds({ net: ["127.0.0.1:1", "127.0.0.1:65535", "127.0.0.2:1"] })));`,
+    );
+    const out = await new Deno.Command("deno", {
+      args: ["run", "--no-prompt", "--allow-net=127.0.0.1", `--allow-read=${dir}`, script],
+      stdin: "null",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), ["net 127.0.0.2:1"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

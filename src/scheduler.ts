@@ -24,7 +24,12 @@ import { type TimerEntry, TimerHeap } from "./timer_heap.ts";
 
 interface Entry {
   check: ScheduledCheck;
-  memory: Map<string, unknown>;
+  /**
+   * What the check keeps between its runs; made at a run and dropped again
+   * when the run left it empty, so a check that keeps nothing (most) holds no
+   * Map between runs (about 190 bytes each, 10,000 of them at 10,000 targets).
+   */
+  memory?: Map<string, unknown>;
   /** Waiting for a slot or running. */
   busy: boolean;
   /** The interval tick the next run belongs to (without jitter). */
@@ -219,7 +224,8 @@ export class Scheduler {
 
   #start(entry: Entry): void {
     this.#running += 1;
-    const attempt = startAttempt(entry.check, entry.memory, {
+    const memory = entry.memory ??= new Map();
+    const attempt = startAttempt(entry.check, memory, {
       clock: this.#clock,
       timers: this.#timers,
       log: this.#log,
@@ -227,6 +233,7 @@ export class Scheduler {
     entry.running = attempt;
     void attempt.outcomes.then((outcomes) => {
       entry.running = undefined;
+      if (entry.memory?.size === 0) entry.memory = undefined;
       this.#running -= 1;
       if (!this.#stopped && !entry.removed) outcomes.forEach((o) => this.#deliver(o));
       this.#finished(entry);
@@ -256,7 +263,18 @@ export class Scheduler {
 }
 
 function newEntry(check: ScheduledCheck): Entry {
-  return { check, memory: new Map(), busy: false, nextTickAt: 0 };
+  // Every field from the start: V8 then keeps them in the object itself, not
+  // in a second array made when one is added later (at 10,000 checks, MBs).
+  return {
+    check,
+    memory: undefined,
+    busy: false,
+    nextTickAt: 0,
+    tick: undefined,
+    running: undefined,
+    onDone: undefined,
+    removed: false,
+  };
 }
 
 /** Unique keys, and an interval and a timeout above 0. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { AGENT_V8_FLAGS } from "../../src/launcher_flags.ts";
 import { Receiver } from "../agent_process.ts";
 import { checkTcpSweep, startBlackbox } from "../peers.ts";
 import {
@@ -25,7 +26,8 @@ const SMALL_RUNS = 7;
 const PEER_RUNS = 3;
 const LARGE = 10_000;
 const LARGE_RUNS = 3;
-const SEMI = "--max-semi-space-size=1";
+/** The agent's V8 settings, as `deno task start` gives them (without `--v8-flags=`). */
+const SEMI = AGENT_V8_FLAGS.map((f) => f.replace(/^--v8-flags=/, "")).join(",");
 
 /** Rows of one sweep of 1,000 targets. */
 export async function sweepRows(ctx: SectionContext): Promise<Row[]> {
@@ -115,7 +117,13 @@ export async function scaleRows(ctx: SectionContext): Promise<Row[]> {
       runs.bare.push(await bareAtScale(ctx.dir, listeners.ports));
       runs.plain.push(await agentAtScale(receiver, ctx.dir, `bench-10k-${i}`, listeners.ports, []));
       runs.semi.push(
-        await agentAtScale(receiver, ctx.dir, `bench-10k-semi-${i}`, listeners.ports, [SEMI]),
+        await agentAtScale(
+          receiver,
+          ctx.dir,
+          `bench-10k-semi-${i}`,
+          listeners.ports,
+          SEMI.split(","),
+        ),
       );
     }
     // For the breakdown, once each (every sweep leaves 10,000 sockets in TIME_WAIT for 60 s):
@@ -128,7 +136,7 @@ export async function scaleRows(ctx: SectionContext): Promise<Row[]> {
       ctx.dir,
       "bench-10",
       listeners.ports.slice(0, 10),
-      [SEMI],
+      SEMI.split(","),
     );
     const bareMs = median(runs.bare.map((r) => r.sweepMs));
     const bareHwm = median(runs.bare.map((r) => r.hwmKiB));

@@ -58,39 +58,53 @@ export class CheckSeries {
   readonly instance: string;
   readonly target: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** Every label of the series, sorted by name. */
-  readonly pairs: readonly Label[];
+  /** The target as labels and the status file show it (redacted). */
+  readonly shownTarget: string;
   /** {@link pairs} as the exposition writes them. */
   readonly labelText: string;
+  readonly #agent: string;
+  readonly #redact: (text: string) => string;
   status: Status = "ok";
   reason?: Reason;
   message?: string;
   durationMs = 0;
   endMs = 0;
-  /** Runs with status error, by reason. */
-  readonly failures = new Map<string, number>();
+  /** Runs with status error, by reason (made at the first: most series never fail). */
+  failures?: Map<string, number>;
   /** The last run's numeric details, as gauges (value already scaled). */
   details: [FamilyDef, number][] = [];
-  readonly #remoteLabels = new Map<string, readonly Label[]>();
+  /** Made at the first remote write: without one, no series pays for it. */
+  #remoteLabels?: Map<string, readonly Label[]>;
 
   constructor(agent: string, outcome: CheckOutcome, redact: (text: string) => string) {
     this.module = outcome.module;
     this.instance = outcome.instance ?? outcome.module;
     this.target = outcome.target;
     this.labels = { ...outcome.labels };
+    this.shownTarget = redact(this.target);
+    this.#agent = agent;
+    this.#redact = redact;
+    this.labelText = labelPairs(this.pairs);
+  }
+
+  /**
+   * Every label of the series, sorted by name. Made when asked (for the
+   * exposition text once, and by remote write): at 10,000 series, held
+   * pairs came to MBs of small arrays.
+   */
+  get pairs(): Label[] {
     const pairs: Label[] = [
-      ["agent", agent],
+      ["agent", this.#agent],
       ["module", this.module],
       ["instance", this.instance],
-      ["target", redact(this.target)],
+      ["target", this.shownTarget],
     ];
     for (const [name, value] of Object.entries(this.labels)) {
       if (LABEL_NAME.test(name) && !name.startsWith("__") && !OWN_LABELS.has(name)) {
-        pairs.push([name, redact(value)]);
+        pairs.push([name, this.#redact(value)]);
       }
     }
-    this.pairs = pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    this.labelText = labelPairs(this.pairs);
+    return pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Every value of this series now: the check families, then the details gauges. */
@@ -102,7 +116,7 @@ export class CheckSeries {
     }
     points.push({ family: CHECK_FAMILIES.duration, value: tidy(this.durationMs / 1000) });
     points.push({ family: CHECK_FAMILIES.lastRun, value: this.endMs / 1000 });
-    for (const [reason, value] of this.failures) {
+    for (const [reason, value] of this.failures ?? []) {
       points.push({ family: CHECK_FAMILIES.failures, extra: ["reason", reason], value });
     }
     for (const [family, value] of this.details) points.push({ family, value });
@@ -116,6 +130,7 @@ export class CheckSeries {
    */
   remoteLabels(point: Point): readonly Label[] {
     const key = point.extra ? `${point.family.name}\u0000${point.extra[1]}` : point.family.name;
+    this.#remoteLabels ??= new Map();
     let labels = this.#remoteLabels.get(key);
     if (!labels) {
       const all: Label[] = [["__name__", point.family.name], ...this.pairs];
@@ -174,6 +189,7 @@ export class MetricsRegistry {
     series.endMs = endMs;
     if (outcome.status === "error") {
       const reason = series.reason ?? "internal";
+      series.failures ??= new Map();
       series.failures.set(reason, (series.failures.get(reason) ?? 0) + 1);
     }
     series.details = this.#detailPoints(series.module, outcome.details ?? {});
@@ -219,11 +235,12 @@ export class MetricsRegistry {
   /** Each series' last run, sorted by instance and target. */
   states(): InstanceState[] {
     return [...this.#series.values()]
-      .sort((a, b) => a.instance.localeCompare(b.instance) || a.target.localeCompare(b.target))
+      // Plain code-unit order: stable across locales, and no ICU on this path.
+      .sort((a, b) => compare(a.instance, b.instance) || compare(a.target, b.target))
       .map((s) => ({
         instance: s.instance,
         module: s.module,
-        target: s.pairs.find(([n]) => n === "target")?.[1] ?? s.target,
+        target: s.shownTarget,
         status: s.status,
         ...(s.reason ? { reason: s.reason } : {}),
         ...(s.message ? { message: s.message } : {}),
@@ -292,4 +309,8 @@ function tidy(value: number): number {
 
 function identity(module: string, labels: Readonly<Record<string, string>>): string {
   return JSON.stringify([module, Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))]);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
