@@ -16,14 +16,13 @@ import { selectInstances, type Validation } from "./validate.ts";
 
 /**
  * V8 settings of the agent process, chosen by measurement (`deno task bench`,
- * README "Performance"). At 10,000 targets a 1 MiB semi-space (V8's young
- * generation) took 44–51 MB off the peak RSS, and `--optimize-for-size`
- * (a heap that grows less before it is collected) another ~15 MB, with no
- * change in the sweep time. They go before the permission flags.
+ * README "Performance"): at 10,000 targets a 1 MiB semi-space (V8's young
+ * generation) took 44–51 MB off the peak RSS with no change in the sweep
+ * time. `--optimize-for-size` would take ~15 MB more but made the same sweep
+ * ~30 % slower, so it is left to `DENO_V8_FLAGS` (see the README). They go
+ * before the permission flags.
  */
-export const AGENT_V8_FLAGS: readonly string[] = [
-  "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
-];
+export const AGENT_V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=1"];
 
 /** The flags for one agent start, or the report of a configuration that cannot start. */
 export type FlagsResult =

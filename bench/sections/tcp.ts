@@ -28,6 +28,8 @@ const LARGE = 10_000;
 const LARGE_RUNS = 3;
 /** The agent's V8 settings, as `deno task start` gives them (without `--v8-flags=`). */
 const SEMI = AGENT_V8_FLAGS.map((f) => f.replace(/^--v8-flags=/, "")).join(",");
+/** What an operator may add for less memory at some speed (README "Performance"). */
+const OPTIMIZE_FOR_SIZE = "--optimize-for-size";
 
 /** Rows of one sweep of 1,000 targets. */
 export async function sweepRows(ctx: SectionContext): Promise<Row[]> {
@@ -111,11 +113,26 @@ export async function scaleRows(ctx: SectionContext): Promise<Row[]> {
   const listeners = await acceptAndClose(LARGE);
   const receiver = await Receiver.start();
   try {
-    const runs: Record<"plain" | "semi" | "bare", ScaleRun[]> = { plain: [], semi: [], bare: [] };
+    const runs: Record<"plain" | "semi" | "size" | "bare", ScaleRun[]> = {
+      plain: [],
+      semi: [],
+      size: [],
+      bare: [],
+    };
     for (let i = 1; i <= LARGE_RUNS; i++) {
       ctx.progress(`${LARGE} targets, round ${i}/${LARGE_RUNS}`);
       runs.bare.push(await bareAtScale(ctx.dir, listeners.ports));
       runs.plain.push(await agentAtScale(receiver, ctx.dir, `bench-10k-${i}`, listeners.ports, []));
+      // With DENO_V8_FLAGS=--optimize-for-size too: the trade-off the README offers.
+      runs.size.push(
+        await agentAtScale(
+          receiver,
+          ctx.dir,
+          `bench-10k-size-${i}`,
+          listeners.ports,
+          [...SEMI.split(","), OPTIMIZE_FOR_SIZE],
+        ),
+      );
       runs.semi.push(
         await agentAtScale(
           receiver,
@@ -140,7 +157,7 @@ export async function scaleRows(ctx: SectionContext): Promise<Row[]> {
     );
     const bareMs = median(runs.bare.map((r) => r.sweepMs));
     const bareHwm = median(runs.bare.map((r) => r.hwmKiB));
-    const agents = [...runs.plain, ...runs.semi];
+    const agents = [...runs.plain, ...runs.semi, ...runs.size];
     const arrived = Math.min(...agents.map((r) => r.arrived));
     const okAll = Math.min(...agents.map((r) => r.ok));
     const rows: Row[] = [{
@@ -156,11 +173,12 @@ export async function scaleRows(ctx: SectionContext): Promise<Row[]> {
     const hwmSemi = median(runs.semi.map((r) => r.hwmKiB));
     const labels = [
       ["semi", `as \`deno task start\` runs it (\`${SEMI}\`)`],
+      ["size", `with \`DENO_V8_FLAGS=${OPTIMIZE_FOR_SIZE}\` as well`],
       ["plain", "V8's defaults"],
     ] as const;
     for (const [key, flags] of labels) {
       const sweep = median(runs[key].map((r) => r.sweepMs));
-      const hwm = key === "plain" ? hwmPlain : hwmSemi;
+      const hwm = median(runs[key].map((r) => r.hwmKiB));
       rows.push({
         section,
         figure:
