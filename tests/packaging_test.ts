@@ -6,6 +6,7 @@
  * `systemd-analyze verify`.
  */
 
+import { AGENT_V8_FLAGS } from "../src/launcher_flags.ts";
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { MODULES } from "../checks/mod.ts";
@@ -212,6 +213,8 @@ Deno.test("compile: the flags baked into the binary equal deno task permissions"
     w.startsWith("--allow-")
   );
   assert.deepEqual(baked, computed);
+  // The V8 settings the agent runs with elsewhere are baked in too.
+  for (const flag of AGENT_V8_FLAGS) assert.ok(command.includes(flag), command.join(" "));
   assert.ok(command.includes("--output") && command.at(-1)?.endsWith("main.ts"));
 });
 
