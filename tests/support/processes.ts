@@ -150,9 +150,20 @@ export async function startMock(port = 0, env: Record<string, string> = {}): Pro
   };
 }
 
-/** Writes an env file for the agent in a temp dir and returns its path. */
+/** The temp dirs of {@link envFile}, removed when the test process ends. */
+const envDirs = new Set<string>();
+globalThis.addEventListener("unload", () => {
+  for (const dir of envDirs) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+
+/** Writes an env file for the agent in a temp dir (removed at exit) and returns its path. */
 export async function envFile(vars: Record<string, string>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "kozak-test-" });
+  envDirs.add(dir);
   const path = `${dir}/agent.env`;
   await Deno.writeTextFile(
     path,
