@@ -1,12 +1,13 @@
 /**
- * The launcher behind `deno task start|check|dev|permissions|compile`. It reads
+ * The launcher behind `deno task check|validate|dev|permissions|compile` and
+ * `start --watch` (a plain `deno task start` is bin/kozak-supervise). It reads
  * the configuration, computes the least-privilege flags for the enabled
  * modules, and starts `deno run <flags> main.ts` — so the agent process's
  * command line shows exactly what it may do. The launcher itself has no
  * network access; it may read files and env (to find the configuration) and
  * run `deno`.
  *
- *   launcher.ts start [--watch] | check [--json] [NAME…] | validate | dev | permissions [--check]
+ *   launcher.ts start --watch | check [--json] [NAME…] | validate | dev | permissions [--check]
  *   launcher.ts flags agent|check     one flag per line, nothing started
  *   launcher.ts plan start [ARG…]     what bin/kozak-supervise runs (see {@link planLines})
  *   launcher.ts compile [--print]
@@ -37,7 +38,6 @@ import {
   SignalHub,
   type Signals,
   spawnDeno,
-  superviseAgent,
   superviseOnce,
   superviseWatched,
 } from "./src/supervise.ts";
@@ -178,18 +178,16 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
       return await superviseOnce(child, signals, graceFor(first.shutdownFlushMs));
     }
     case "start": {
-      const watch = rest.includes("--watch");
-      const args = rest.filter((a) => a !== "--watch");
+      // A plain start is bin/kozak-supervise's (`deno task start`): one supervisor, not two.
+      if (!rest.includes("--watch")) {
+        console.error(
+          "launcher.ts start runs only with --watch; the agent itself starts with deno task start (bin/kozak-supervise)",
+        );
+        return 2;
+      }
       const first = await flagsOrReport("agent");
       if (!first) return 2;
-      if (watch) return await watched(signals, args);
-      // The first start uses the flags computed above; a restart for a reload computes them again.
-      let starts = 0;
-      return await superviseAgent(
-        () => starts++ === 0 ? first : computeFlags("agent"),
-        (flags) => agentArgs(flags, command, args),
-        signals,
-      );
+      return await watched(signals, rest.filter((a) => a !== "--watch"));
     }
     case "dev": {
       // Validate before the mock starts, so a bad configuration leaves nothing running.
@@ -226,7 +224,7 @@ async function launch(command: string, rest: string[], signals: Signals): Promis
     }
     default:
       console.error(
-        `usage: launcher.ts start [--watch]|check|validate|dev|permissions|flags|compile (got ${
+        `usage: launcher.ts start --watch|check|validate|dev|permissions|flags|plan|compile (got ${
           JSON.stringify(command)
         })`,
       );

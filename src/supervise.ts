@@ -115,32 +115,6 @@ export async function superviseOnce(
   return status.code;
 }
 
-/**
- * Runs the agent until it ends for good: each time it asks for a restart
- * (exit {@link RESTART_EXIT_CODE}: a reload needs other permissions), the
- * flags are computed again and a new agent gets the old one's queue.
- */
-export async function superviseAgent(
-  prepare: () => FlagsResult | Promise<FlagsResult>,
-  argsFor: (flags: string[]) => string[],
-  signals: Signals,
-): Promise<number> {
-  let handover: Uint8Array | undefined;
-  for (;;) {
-    const prepared = await prepare();
-    if (!prepared.ok) {
-      console.error(prepared.report);
-      return 2;
-    }
-    const agent = spawnAgent(argsFor(prepared.flags), handover);
-    const code = await superviseOnce(agent.child, signals, graceFor(prepared.shutdownFlushMs));
-    const { stdout } = await agent.done;
-    if (code !== RESTART_EXIT_CODE) return code;
-    say("the agent asked for a restart (a reload needs other permissions); restarting it");
-    handover = stdout;
-  }
-}
-
 /** Options for {@link superviseWatched}. */
 export interface WatchedOptions {
   /** Computes the agent's flags afresh; called before every start. */

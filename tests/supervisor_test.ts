@@ -198,3 +198,14 @@ Deno.test("planLines(): the grace in seconds, then deno's arguments; a line brea
   assert.equal(lines.at(-1), "start");
   assert.match(String(planLines(["--allow-read=/a\nb"], 0, [])), /line break/);
 });
+
+Deno.test("launcher.ts start without --watch starts nothing and names deno task start (one supervisor)", async () => {
+  const out = await new Deno.Command("deno", {
+    args: ["run", "--allow-env", "--allow-read", "--allow-run=deno", `${ROOT}launcher.ts`, "start"],
+    env: { AGENT_ID: "t", ENABLED_MODULES: "tcp", TCP_CHECKS: "127.0.0.1:1" },
+    stdin: "null",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(text(out.stderr), /deno task start \(bin\/kozak-supervise\)/);
+  assert.equal(text(out.stdout), "");
+});
