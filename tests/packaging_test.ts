@@ -14,7 +14,7 @@ import { resolveConfig } from "../src/config.ts";
 import { AGENT_ENV, urlPort } from "../src/config_agent.ts";
 import { moduleEnvNames } from "../src/config_modules.ts";
 import { computePermissions, permissionFlags } from "../src/permissions.ts";
-import { findBinary } from "./support/binaries.ts";
+import { skipUnlessAvailable } from "./support/binaries.ts";
 import { envFile, ROOT, spawnDeno, taskArgs } from "./support/processes.ts";
 
 interface Service {
@@ -257,8 +257,7 @@ Deno.test("systemd unit: hardened, a dedicated user, restart on failure, an Envi
 
 Deno.test({
   name: "systemd unit: systemd-analyze verify accepts it",
-  ignore: findBinary("/usr/bin/systemd-analyze", "/bin/systemd-analyze") === undefined &&
-    !Deno.env.get("CI"),
+  ignore: skipUnlessAvailable("/usr/bin/systemd-analyze", "/bin/systemd-analyze"),
   fn: async () => {
     // verify also checks that ExecStart exists: point it at a stand-in binary in a temp dir.
     const dir = await Deno.makeTempDir({ prefix: "kozak-unit-" });
