@@ -18,12 +18,7 @@ import {
   seconds,
 } from "./config_values.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
-import {
-  METRICS_ENV,
-  METRICS_SECRET_ENV,
-  type MetricsSettings,
-  resolveMetricsSettings,
-} from "./metrics/config.ts";
+import { METRICS_ENV, type MetricsSettings, resolveMetricsSettings } from "./metrics/config.ts";
 import { type MonitoringTls, resolveMonitoringTls, TLS_ENV } from "./config_tls.ts";
 import { OVERFLOW_POLICIES, type OverflowPolicy } from "./queue.ts";
 import { type ReadFile, readSecret } from "./secret_files.ts";
@@ -57,9 +52,6 @@ export const AGENT_ENV = [
   ...METRICS_ENV,
   ...TLS_ENV,
 ] as const;
-
-/** Agent-wide variables whose values are secrets. */
-export const AGENT_SECRET_ENV = ["MONITORING_TOKEN", ...METRICS_SECRET_ENV] as const;
 
 /**
  * The largest `QUEUE_MAX_EVENTS`. A queued event costs about 0.5–1.8 KB of

@@ -85,6 +85,13 @@ Deno.test("the schema's reason and module lists match the code's", async () => {
   }
 });
 
+Deno.test("PROTOCOL.md names every phase a check can report", async () => {
+  const { PHASES } = await import("../src/check.ts");
+  const protocol = await Deno.readTextFile(ROOT + "PROTOCOL.md");
+  const missing = PHASES.filter((p) => !protocol.includes(`\`${p}\``));
+  assert.deepEqual(missing, []);
+});
+
 Deno.test("the metrics part loads its protobuf and snappy libraries only when remote write is on", async () => {
   const drivers = await staticDrivers("src/metrics/agent_metrics.ts");
   assert.deepEqual(drivers.filter((d) => /pbf|snappy/.test(d)), [], drivers.join(", "));

@@ -29,9 +29,6 @@ export const METRICS_ENV = [
   "REMOTE_WRITE_QUEUE_MAX_SAMPLES",
 ] as const;
 
-/** Of them, the secrets (the redactor hides their values). */
-export const METRICS_SECRET_ENV = ["REMOTE_WRITE_TOKEN"] as const;
-
 /** Where `/metrics` is served. */
 export interface MetricsListen {
   /** The host as `Deno.serve` takes it (IPv6 without brackets). */
